@@ -1,0 +1,213 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Helpers shared by the guest-side scripts (busybox ash, POSIX sh).
+# Sourced by /init and by every scenario script.
+
+[ -f /etc/vmtest.conf ] && . /etc/vmtest.conf
+
+VHCI=/sys/devices/platform/vhci_hcd.0
+STUB=/sys/bus/usb/drivers/usbip-host
+REASON_FILE=/tmp/vmtest.reason
+BASE=/tmp/baseline
+
+# One line to the console, one to the results channel (second serial port).
+vmtest_line() {
+	echo "VMTEST: $*"
+	echo "VMTEST: $*" >/dev/ttyS1 2>/dev/null || true
+}
+info() { vmtest_line "INFO $*"; }
+figure() { vmtest_line "FIGURE $*"; }
+note() { vmtest_line "NOTE $*"; }
+
+say() { echo "[$(cut -d' ' -f1 /proc/uptime)] $*"; }
+step() { say "--- $*"; }
+
+# fail MSG: record the reason and end the scenario script.
+fail() {
+	say "FAILED: $*"
+	echo "$*" >"$REASON_FILE"
+	dump_state
+	exit 1
+}
+
+dump_state() {
+	say "state dump:"
+	for f in "$VHCI"/status*; do
+		[ -f "$f" ] && grep -v ' 004 000 ' "$f" | sed "s|^|  ${f##*/}: |"
+	done 2>/dev/null
+	[ -r "$STUB/match_busid" ] && echo "  match_busid: $(cat $STUB/match_busid)"
+	for d in /sys/bus/usb/devices/*-*; do
+		case "$d" in *:*) continue ;; esac
+		[ -e "$d/idVendor" ] || continue
+		echo "  ${d##*/}: driver=$(basename "$(readlink "$d/driver" 2>/dev/null)" 2>/dev/null)" \
+			"ifdriver=$(basename "$(readlink "$d/${d##*/}:1.0/driver" 2>/dev/null)" 2>/dev/null)" \
+			"status=$(cat "$d/usbip_status" 2>/dev/null)"
+	done
+	echo "  disks: $(ls /sys/block 2>/dev/null | tr '\n' ' ')"
+	echo "  usbipd pids: $(pidof usbipd)"
+	ls -l /var/run/vhci_hcd 2>/dev/null | sed 's/^/  /'
+	echo "  dmesg tail:"
+	dmesg | tail -n 25 | sed 's/^/    /'
+	if [ -f /tmp/syslog ]; then
+		echo "  syslog tail:"
+		tail -n 15 /tmp/syslog | sed 's/^/    /'
+	fi
+}
+
+# run CMD...: run a command, show it and its output; rc in $RC, stdout in /tmp/out, stderr in /tmp/err.
+run() {
+	say "\$ $*"
+	"$@" >/tmp/out 2>/tmp/err
+	RC=$?
+	sed 's/^/  out| /' /tmp/out
+	sed 's/^/  err| /' /tmp/err
+	[ "$RC" = 0 ] || say "  (exit $RC)"
+	return 0
+}
+# expect_rc N CMD...
+expect_rc() {
+	want=$1; shift
+	run "$@"
+	[ "$RC" = "$want" ] || fail "'$*' exited $RC, expected $want"
+}
+
+# centiseconds of uptime
+now_cs() { awk '{ split($1, a, "."); printf "%d\n", a[1] * 100 + substr(a[2] "00", 1, 2) }' /proc/uptime; }
+
+# wait_until SECONDS CMD...: poll CMD every 0.1 s; 0 if it succeeded in time.
+wait_until() {
+	_wt=$(( $1 * 10 )); shift
+	while [ "$_wt" -gt 0 ]; do
+		"$@" >/dev/null 2>&1 && return 0
+		usleep 100000
+		_wt=$((_wt - 1))
+	done
+	"$@" >/dev/null 2>&1
+}
+
+# busid of the real (not imported) USB device whose serial is $1
+busid_by_serial() {
+	for d in /sys/bus/usb/devices/*; do
+		[ -f "$d/serial" ] || continue
+		[ "$(cat "$d/serial" 2>/dev/null)" = "$1" ] || continue
+		case "$(readlink -f "$d")" in *vhci_hcd*) continue ;; esac
+		echo "${d##*/}"
+		return 0
+	done
+	return 1
+}
+
+# sd disk of a local busid (not through vhci)
+disk_of_busid() {
+	for b in /sys/block/sd*; do
+		[ -e "$b" ] || continue
+		case "$(readlink -f "$b")" in *vhci_hcd*) continue ;; */"$1"/"$1":*) echo "${b##*/}"; return 0 ;; esac
+	done
+	return 1
+}
+# disks imported through vhci (space separated)
+imported_disks() {
+	for b in /sys/block/sd*; do
+		[ -e "$b" ] || continue
+		case "$(readlink -f "$b")" in *vhci_hcd*) echo "${b##*/}" ;; esac
+	done
+}
+# imported disk with a given size in bytes, readable (has a device node)
+imported_disk_of_size() {
+	for d in $(imported_disks); do
+		[ "$(( $(cat /sys/block/$d/size) * 512 ))" = "$1" ] && [ -b "/dev/$d" ] && { echo "$d"; return 0; }
+	done
+	return 1
+}
+no_imported_disks() { [ -z "$(imported_disks)" ]; }
+
+ifdriver() { basename "$(readlink "/sys/bus/usb/devices/$1/$1:1.0/driver" 2>/dev/null)" 2>/dev/null; }
+devdriver() { basename "$(readlink "/sys/bus/usb/devices/$1/driver" 2>/dev/null)" 2>/dev/null; }
+on_usb_storage() { [ "$(ifdriver "$1")" = usb-storage ] && disk_of_busid "$1" >/dev/null; }
+on_stub() { [ "$(devdriver "$1")" = usbip-host ]; }
+
+# vhci: status (3 digits) of global port $1
+# (busybox awk reads "0015" as octal: strip the zeros before using numbers)
+vhci_port_status() {
+	cat "$VHCI"/status* 2>/dev/null | awk -v p="$1" '$2 ~ /^[0-9]+$/ { n = $2; sub(/^0+/, "", n); if (n == "") n = 0; if (n == p) { print $3; exit } }'
+}
+vhci_port_free() { [ "$(vhci_port_status "$1")" = 004 ]; }
+vhci_used_ports() {
+	cat "$VHCI"/status* 2>/dev/null | awk '$2 ~ /^[0-9]+$/ && $3 != "004" { n = $2; sub(/^0+/, "", n); if (n == "") n = 0; print n }'
+}
+vhci_all_free() { [ -z "$(vhci_used_ports)" ]; }
+
+# is something listening on TCP port $1 (v4 or v6)?
+listening() {
+	_hex=$(printf '%04X' "$1")
+	cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | awk -v h=":$_hex" '$4 == "0A" && substr($2, length($2) - 4) == h { f = 1 } END { exit !f }'
+}
+not_listening() { ! listening "$1"; }
+
+kill_usbipd() {
+	_p=$(pidof usbipd)
+	[ -n "$_p" ] || return 0
+	kill $_p 2>/dev/null
+	wait_until 5 sh -c '! pidof usbipd' || { kill -9 $(pidof usbipd) 2>/dev/null; wait_until 3 sh -c '! pidof usbipd'; }
+	wait_until 3 not_listening 3240
+	rm -f /var/run/usbipd.pid
+}
+
+# start_usbipd DIR [ARGS...]: start DIR/usbipd -D ARGS, wait until it listens.
+start_usbipd() {
+	_dir=$1; shift
+	run "$_dir/usbipd" -D "$@"
+	[ "$RC" = 0 ] || fail "$_dir/usbipd -D $* exited $RC"
+	wait_until 10 listening 3240 || fail "$_dir/usbipd is not listening on 3240"
+}
+
+# port number from `usbip port` output (first "Port NN:" line)
+port_from_output() { sed -n 's/^Port \([0-9][0-9]*\):.*/\1/p' "$1" | head -n 1 | sed 's/^0*\([0-9]\)/\1/'; }
+
+# same_file A B WHAT: byte compare, print a diff on mismatch
+same_file() {
+	if cmp -s "$1" "$2"; then return 0; fi
+	say "$3 differs:"
+	diff -u "$1" "$2" | head -n 40
+	return 1
+}
+
+# Bring the machine back to a neutral state: no daemon, all ports free, nothing
+# bound to usbip-host, sticks on usb-storage, no gadget.
+reset_state() {
+	_p=$(pidof usbip)
+	[ -n "$_p" ] && kill -9 $_p 2>/dev/null
+	kill_usbipd
+	for p in $(vhci_used_ports); do
+		echo "$p" >"$VHCI/detach" 2>/dev/null
+	done
+	wait_until 10 vhci_all_free
+	rm -rf /var/run/vhci_hcd
+	if [ -d "$STUB" ]; then
+		for d in "$STUB"/*-*; do
+			[ -e "$d" ] || continue
+			b=${d##*/}
+			echo "$b" >"$STUB/unbind" 2>/dev/null
+		done
+		for b in $(cat "$STUB/match_busid" 2>/dev/null); do
+			printf 'del %s' "$b" >"$STUB/match_busid" 2>/dev/null
+			printf '%s' "$b" >"$STUB/rebind" 2>/dev/null
+		done
+	fi
+	gadget_teardown
+	for b in $SS_BUSID $HS_BUSID; do
+		wait_until 15 on_usb_storage "$b" || say "reset_state: $b not back on usb-storage"
+	done
+	wait_until 10 no_imported_disks
+}
+
+GADGET=/sys/kernel/config/usb_gadget/vmtest
+gadget_teardown() {
+	[ -d "$GADGET" ] || return 0
+	echo "" >"$GADGET/UDC" 2>/dev/null
+	rm -f "$GADGET"/configs/c.1/mass_storage.0 2>/dev/null
+	rmdir "$GADGET"/configs/c.1/strings/0x409 2>/dev/null
+	rmdir "$GADGET"/configs/c.1 2>/dev/null
+	rmdir "$GADGET"/functions/mass_storage.0 2>/dev/null
+	rmdir "$GADGET"/strings/0x409 2>/dev/null
+	rmdir "$GADGET" 2>/dev/null
+}

@@ -1,0 +1,460 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# run-vm-tests.sh - real-kernel USB/IP tests in a QEMU VM (Debian's kernel, TCG).
+#
+# Usage:
+#   tests/vm/run-vm-tests.sh --ours DESTDIR [--keep-log DIR] [--only SCENARIO[,SCENARIO...]]
+#
+#   --ours DIR      our tools: a `make install DESTDIR=DIR` tree (sbin/usbip and
+#                   sbin/usbipd are searched for below DIR) or a directory holding
+#                   sbin/usbip, sbin/usbipd and lib/libusbip.so*.  Without it the
+#                   scenarios that need our tools are reported as SKIP.
+#   --keep-log DIR  copy the console log, the result lines and the qemu command to DIR.
+#   --only LIST     run only these scenarios (comma-separated; a name also selects
+#                   the scenarios it is a prefix of, e.g. "device-mode").  When an
+#                   ours-* flow scenario is selected, ref-ref runs too (it records
+#                   the reference output the others are compared with).
+#   --extra FILE    also run the guest shell script FILE (as scenario "extra", after
+#                   the others; /ref and /ours hold the tools, /vmtest/lib.sh the
+#                   helpers): handy for looking at kernel behaviour.
+#   --list          print the scenario names and exit.
+#
+# Scenarios (one VM boot runs them all, in this order):
+#   ref-ref, ours-ours, ours-client-ref-server, ref-client-ours-server,
+#   device-mode-ref, device-mode-ours, errors-ref, errors, figures
+#
+# What it does: installs missing tools with apt-get (qemu-system-x86 busybox-static
+# cpio kmod xz-utils usbip), fetches the kernel package that linux-image-amd64
+# depends on into ${USBIP_VM_CACHE:-$HOME/.cache/usbip-vm} (kept between runs: the
+# vmlinuz plus the few modules the tests load), builds an initramfs (busybox,
+# modules, Debian's usbip/usbipd in /ref, ours in /ours), makes two random USB
+# sticks (a SuperSpeed one on qemu-xhci, a high-speed one on EHCI), boots the VM
+# with -accel tcg and runs tests/vm/guest/sc-*.sh in it.  The guest prints
+# "VMTEST: PASS|FAIL|SKIP name [: reason]" lines; they are reported here as
+# "PASS: name" etc., followed by the summary line "N passed, N failed, N skipped".
+# Exit status 0 only if nothing failed.
+#
+# Environment: USBIP_VM_CACHE (cache dir), USBIP_VM_TIMEOUT (seconds for the whole
+# VM, default 300), USBIP_VM_SMP (guest CPUs, default 2), USBIP_VM_STICK_MB (size
+# of the SuperSpeed stick, default 16), USBIP_VM_KEEP_WORK=1 (keep the work dir).
+
+set -euo pipefail
+umask 022
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+GUEST="$HERE/guest"
+CACHE=${USBIP_VM_CACHE:-$HOME/.cache/usbip-vm}
+VM_TIMEOUT=${USBIP_VM_TIMEOUT:-300}
+VM_SMP=${USBIP_VM_SMP:-2}
+SS_MB=${USBIP_VM_STICK_MB:-16}
+HS_MB=8
+
+ALL_SCENARIOS="ref-ref ours-ours ours-client-ref-server ref-client-ours-server device-mode-ref device-mode-ours errors-ref errors figures"
+
+# Modules the guest loads (their dependencies are added from modules.dep).
+WANT_MODULES="usbip-core usbip-host vhci-hcd usbip-vudc xhci-pci xhci-hcd ehci-pci ehci-hcd
+usb-storage sd_mod dummy_hcd libcomposite usb_f_mass_storage usb_f_acm u_serial configfs
+crc64_rocksoft_generic crct10dif_generic"
+
+OURS=""
+EXTRA=""
+KEEPLOG=""
+ONLY=""
+
+log() { printf 'run-vm-tests: %s\n' "$*" >&2; }
+die() { printf 'run-vm-tests: error: %s\n' "$*" >&2; exit 2; }
+
+usage() {
+	sed -n '3,/^$/{s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"
+}
+
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--ours) [ $# -ge 2 ] || die "--ours needs a directory"; OURS=$2; shift 2 ;;
+	--ours=*) OURS=${1#*=}; shift ;;
+	--keep-log) [ $# -ge 2 ] || die "--keep-log needs a directory"; KEEPLOG=$2; shift 2 ;;
+	--keep-log=*) KEEPLOG=${1#*=}; shift ;;
+	--only) [ $# -ge 2 ] || die "--only needs a scenario name"; ONLY="$ONLY,$2"; shift 2 ;;
+	--only=*) ONLY="$ONLY,${1#*=}"; shift ;;
+	--extra) [ $# -ge 2 ] || die "--extra needs a file"; EXTRA=$2; shift 2 ;;
+	--extra=*) EXTRA=${1#*=}; shift ;;
+	--list) echo "$ALL_SCENARIOS" | tr ' ' '\n'; exit 0 ;;
+	-h|--help) usage; exit 0 ;;
+	*) usage >&2; die "unknown argument: $1" ;;
+	esac
+done
+
+# ---------------------------------------------------------------- scenario selection
+SELECTED=""
+if [ -z "$ONLY" ]; then
+	SELECTED=$ALL_SCENARIOS
+else
+	for s in $ALL_SCENARIOS; do
+		for w in ${ONLY//,/ }; do
+			case "$s" in "$w"*) SELECTED="$SELECTED $s"; break ;; esac
+		done
+	done
+	[ -n "$SELECTED" ] || die "--only ${ONLY#,}: no such scenario (see --list)"
+	case " $SELECTED " in
+	*" ours-"*|*" ref-client-ours-server "*)
+		case " $SELECTED " in *" ref-ref "*) ;; *) SELECTED="ref-ref $SELECTED" ;; esac ;;
+	esac
+	SELECTED=$(echo $SELECTED)
+fi
+if [ -n "$EXTRA" ]; then
+	[ -f "$EXTRA" ] || die "--extra $EXTRA: no such file"
+	SELECTED="$SELECTED extra"
+fi
+
+# ---------------------------------------------------------------- host prerequisites
+SUDO=""
+if [ "$(id -u)" != 0 ]; then
+	command -v sudo >/dev/null 2>&1 && SUDO="sudo" || SUDO=""
+fi
+APT_UPDATED=0
+apt_update_once() {
+	[ "$APT_UPDATED" = 1 ] && return 0
+	APT_UPDATED=1
+	log "apt-get update"
+	$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 || log "apt-get update failed (continuing)"
+}
+
+ensure_host_tools() {
+	local missing=""
+	command -v qemu-system-x86_64 >/dev/null 2>&1 || missing="$missing qemu-system-x86_64"
+	command -v busybox >/dev/null 2>&1 || [ -x /bin/busybox ] || missing="$missing busybox"
+	command -v cpio >/dev/null 2>&1 || missing="$missing cpio"
+	command -v depmod >/dev/null 2>&1 || [ -x /sbin/depmod ] || [ -x /usr/sbin/depmod ] || missing="$missing depmod"
+	command -v xz >/dev/null 2>&1 || missing="$missing xz"
+	[ -x /usr/sbin/usbip ] || missing="$missing usbip"
+	[ -x /usr/sbin/usbipd ] || missing="$missing usbipd"
+	[ -e /usr/share/misc/usb.ids ] || [ -e /usr/share/hwdata/usb.ids ] || missing="$missing usb.ids"
+	if [ -n "$missing" ]; then
+		log "missing:$missing -> installing packages"
+		apt_update_once
+		$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			qemu-system-x86 busybox-static cpio kmod xz-utils usbip >&2 ||
+			die "apt-get install failed"
+	fi
+	export PATH="$PATH:/sbin:/usr/sbin"
+	command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 still missing"
+	command -v depmod >/dev/null || die "depmod still missing"
+	for c in cpio xz ldd sha256sum dpkg-deb timeout dd; do
+		command -v "$c" >/dev/null || die "$c missing"
+	done
+}
+
+# ---------------------------------------------------------------- kernel (cached)
+KVER="" KDIR=""
+fetch_kernel() {
+	mkdir -p "$CACHE"
+	local pkg ver stamp want
+	want=$(echo $WANT_MODULES)
+	pkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}') || pkg=""
+	if [ -z "$pkg" ]; then
+		apt_update_once
+		pkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}') || pkg=""
+	fi
+	if [ -n "$pkg" ]; then
+		ver=$(apt-cache policy "$pkg" 2>/dev/null | awk '/Candidate:/ {print $2; exit}')
+		KDIR="$CACHE/kernel-$pkg-${ver//[:~]/_}"
+	else
+		# No package lists and no network: fall back to the newest cached kernel.
+		KDIR=$(ls -d "$CACHE"/kernel-* 2>/dev/null | sort -V | tail -n 1) || KDIR=""
+		[ -n "$KDIR" ] || die "cannot find the package linux-image-amd64 depends on"
+		log "apt-cache has no linux-image-amd64; using cached $KDIR"
+	fi
+	stamp="$KDIR/.complete"
+	if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+		KVER=$(cat "$KDIR/kver")
+		log "kernel $KVER from cache ($KDIR)"
+		return 0
+	fi
+	[ -n "$pkg" ] || die "cached kernel incomplete and no package available"
+	log "fetching $pkg $ver"
+	local tmp
+	tmp=$(mktemp -d "$CACHE/fetch.XXXXXX")
+	(cd "$tmp" && apt-get download "$pkg" >&2) || {
+		apt_update_once
+		(cd "$tmp" && apt-get download "$pkg" >&2) || { rm -rf "$tmp"; die "apt-get download $pkg failed"; }
+	}
+	dpkg-deb -x "$tmp"/*.deb "$tmp/root" || { rm -rf "$tmp"; die "dpkg-deb -x failed"; }
+	local kv
+	kv=$(ls "$tmp/root/lib/modules" | head -n 1)
+	[ -n "$kv" ] && [ -f "$tmp/root/boot/vmlinuz-$kv" ] || { rm -rf "$tmp"; die "unexpected kernel package layout"; }
+	depmod -b "$tmp/root" "$kv" || { rm -rf "$tmp"; die "depmod on the unpacked kernel failed"; }
+	local src="$tmp/root/lib/modules/$kv"
+	# Module closure from modules.dep (paths may end in .ko, .ko.xz, .ko.zst).
+	local files
+	files=$(awk -v want="$want" '
+		function norm(s) { gsub(/-/, "_", s); return s }
+		BEGIN { n = split(want, w, " "); for (i = 1; i <= n; i++) W[norm(w[i])] = 1 }
+		{
+			f = $1; sub(/:$/, "", f)
+			b = f; sub(/.*\//, "", b); sub(/\.ko(\.(xz|zst|gz))?$/, "", b)
+			if (norm(b) in W) { print f; for (i = 2; i <= NF; i++) print $i; found[norm(b)] = 1 }
+		}
+		END { for (k in W) if (!(k in found)) print "MISSING " k > "/dev/stderr" }
+	' "$src/modules.dep" | sort -u)
+	[ -n "$files" ] || { rm -rf "$tmp"; die "no modules found"; }
+	rm -rf "$KDIR"
+	mkdir -p "$KDIR/modules/lib/modules/$kv"
+	cp "$tmp/root/boot/vmlinuz-$kv" "$KDIR/vmlinuz"
+	cp "$tmp/root/boot/config-$kv" "$KDIR/config" 2>/dev/null || true
+	local f dst
+	for f in $files; do
+		dst="$KDIR/modules/lib/modules/$kv/${f%.xz}"
+		dst=${dst%.zst}; dst=${dst%.gz}
+		mkdir -p "$(dirname "$dst")"
+		case "$f" in
+		*.ko.xz) xz -dc "$src/$f" >"$dst" ;;
+		*.ko.zst) zstd -dcq "$src/$f" >"$dst" || die "zstd needed for $f" ;;
+		*.ko.gz) gzip -dc "$src/$f" >"$dst" ;;
+		*) cp "$src/$f" "$dst" ;;
+		esac
+	done
+	for f in modules.builtin modules.builtin.modinfo modules.order; do
+		[ -f "$src/$f" ] && cp "$src/$f" "$KDIR/modules/lib/modules/$kv/"
+	done
+	depmod -b "$KDIR/modules" "$kv" || die "depmod on the module subset failed"
+	echo "$kv" >"$KDIR/kver"
+	rm -rf "$tmp"
+	# Keep only the current kernel in the cache.
+	for f in "$CACHE"/kernel-*; do
+		[ "$f" = "$KDIR" ] || rm -rf "$f"
+	done
+	echo "$want" >"$stamp"
+	KVER=$kv
+	log "kernel $KVER cached in $KDIR ($(du -sh "$KDIR" | cut -f1))"
+}
+
+# ---------------------------------------------------------------- initramfs
+ROOT=""
+# copy_libs FILE [OURS_LIBDIR]: copy the shared libraries ldd lists for FILE into $ROOT
+# (libraries below OURS_LIBDIR are skipped: they go to /ours/lib).
+copy_libs() {
+	local bin=$1 ourslib=${2:-} line lib deps
+	deps=$(ldd "$bin" 2>/dev/null) || return 0 # static or not ELF
+	printf '%s\n' "$deps" | while read -r line; do
+		case "$line" in
+		*"not found"*) echo "NOTFOUND ${line%% *}" ;;
+		*"=> /"*) lib=${line#*=> }; lib=${lib%% (*}; echo "$lib" ;;
+		/*) lib=${line%% (*}; echo "$lib" ;;
+		esac
+	done | while read -r lib; do
+		case "$lib" in
+		NOTFOUND*) log "warning: $bin: library ${lib#NOTFOUND } not found" ; continue ;;
+		esac
+		if [ -n "$ourslib" ] && [ "${lib#"$ourslib"/}" != "$lib" ]; then
+			continue # our own library: copied separately to /ours/lib
+		fi
+		if [ ! -e "$ROOT$lib" ]; then
+			mkdir -p "$ROOT$(dirname "$lib")"
+			cp -L "$lib" "$ROOT$lib"
+		fi
+	done
+}
+
+is_elf() { [ "$(head -c 4 "$1" 2>/dev/null | od -An -c | tr -d ' ')" = '177ELF' ]; }
+
+OURS_BIN="" OURS_SBIN_USBIP="" OURS_SBIN_USBIPD="" OURS_LIBDIR=""
+locate_ours() {
+	[ -n "$OURS" ] || return 0
+	[ -d "$OURS" ] || die "--ours $OURS: not a directory"
+	OURS=$(cd "$OURS" && pwd)
+	OURS_SBIN_USBIP=$(find "$OURS" -path '*/sbin/usbip' \( -type f -o -type l \) 2>/dev/null | head -n 1)
+	OURS_SBIN_USBIPD=$(find "$OURS" -path '*/sbin/usbipd' \( -type f -o -type l \) 2>/dev/null | head -n 1)
+	[ -n "$OURS_SBIN_USBIP" ] || OURS_SBIN_USBIP=$(find "$OURS" -path '*/bin/usbip' -type f 2>/dev/null | head -n 1)
+	[ -n "$OURS_SBIN_USBIPD" ] || OURS_SBIN_USBIPD=$(find "$OURS" -path '*/bin/usbipd' -type f 2>/dev/null | head -n 1)
+	[ -n "$OURS_SBIN_USBIP" ] || die "--ours $OURS: no sbin/usbip below it"
+	[ -n "$OURS_SBIN_USBIPD" ] || die "--ours $OURS: no sbin/usbipd below it"
+	local f
+	for f in "$OURS_SBIN_USBIP" "$OURS_SBIN_USBIPD"; do
+		is_elf "$f" || die "$f is not an ELF binary (a libtool wrapper? pass the make install DESTDIR)"
+	done
+	f=$(find "$OURS" -name 'libusbip.so*' 2>/dev/null | head -n 1)
+	if [ -n "$f" ]; then OURS_LIBDIR=$(dirname "$f"); fi
+	log "ours: $OURS_SBIN_USBIP $OURS_SBIN_USBIPD${OURS_LIBDIR:+ (libs in $OURS_LIBDIR)}"
+}
+
+build_initramfs() {
+	local work=$1
+	ROOT="$work/root"
+	rm -rf "$ROOT"
+	mkdir -p "$ROOT"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,dev,tmp,run,var,ref,ours/lib,vmtest,root,mnt}
+	ln -s ../run "$ROOT/var/run"
+	# busybox (static preferred; a dynamic one gets its libraries copied)
+	local bb
+	bb=$(command -v busybox || echo /bin/busybox)
+	cp -L "$bb" "$ROOT/bin/busybox"
+	copy_libs "$bb"
+	local a
+	for a in $("$ROOT/bin/busybox" --list-full); do
+		[ -e "$ROOT/$a" ] || ln -s /bin/busybox "$ROOT/$a"
+	done
+	ln -sf /bin/busybox "$ROOT/sbin/modprobe"
+	# kernel modules
+	cp -a "$KDIR/modules/lib" "$ROOT/"
+	# reference tools
+	cp -L /usr/sbin/usbip /usr/sbin/usbipd "$ROOT/ref/"
+	copy_libs /usr/sbin/usbip
+	copy_libs /usr/sbin/usbipd
+	local ids
+	ids=$(readlink -f /usr/share/misc/usb.ids 2>/dev/null || true)
+	[ -f "$ids" ] || ids=$(readlink -f /usr/share/hwdata/usb.ids)
+	mkdir -p "$ROOT/usr/share/misc" "$ROOT/usr/share/hwdata"
+	cp "$ids" "$ROOT/usr/share/misc/usb.ids"
+	ln -s ../misc/usb.ids "$ROOT/usr/share/hwdata/usb.ids"
+	# our tools
+	if [ -n "$OURS" ]; then
+		cp -L "$OURS_SBIN_USBIP" "$ROOT/ours/usbip"
+		cp -L "$OURS_SBIN_USBIPD" "$ROOT/ours/usbipd"
+		if [ -n "$OURS_LIBDIR" ]; then
+			cp -a "$OURS_LIBDIR"/libusbip.so* "$ROOT/ours/lib/"
+		fi
+		local f p
+		for f in "$ROOT/ours/usbip" "$ROOT/ours/usbipd" "$ROOT"/ours/lib/libusbip.so*; do
+			[ -f "$f" ] && [ ! -L "$f" ] || continue
+			LD_LIBRARY_PATH="$ROOT/ours/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" copy_libs "$f" "$ROOT/ours/lib"
+			# usb.ids paths compiled into our files get the database too
+			for p in $(grep -aoE '/[A-Za-z0-9_./-]*usb\.ids' "$f" 2>/dev/null | sort -u); do
+				case "$p" in /usr/share/misc/usb.ids|/usr/share/hwdata/usb.ids) continue ;; esac
+				mkdir -p "$ROOT$(dirname "$p")"
+				[ -e "$ROOT$p" ] || cp "$ids" "$ROOT$p"
+			done
+		done
+	fi
+	# ld.so search path for the copied libraries
+	printf '/ours/lib\n/lib/x86_64-linux-gnu\n/usr/lib/x86_64-linux-gnu\n/lib\n/usr/lib\n' >"$ROOT/etc/ld.so.conf"
+	ldconfig -r "$ROOT" 2>/dev/null || /sbin/ldconfig -r "$ROOT" 2>/dev/null || true
+	# small /etc
+	printf '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost\n' >"$ROOT/etc/hosts"
+	printf 'hosts: files\nservices: files\n' >"$ROOT/etc/nsswitch.conf"
+	printf 'root:x:0:0:root:/root:/bin/sh\n' >"$ROOT/etc/passwd"
+	printf 'root:x:0:\n' >"$ROOT/etc/group"
+	[ -f /etc/services ] && cp /etc/services "$ROOT/etc/services"
+	# guest scripts
+	cp "$GUEST/init" "$ROOT/init"
+	chmod 755 "$ROOT/init"
+	cp "$GUEST"/*.sh "$ROOT/vmtest/"
+	[ -z "$EXTRA" ] || cp "$EXTRA" "$ROOT/vmtest/sc-extra.sh"
+	{
+		echo "KVER='$KVER'"
+		echo "SS_SHA='$SS_SHA'"
+		echo "HS_SHA='$HS_SHA'"
+		echo "SS_BYTES='$((SS_MB * 1024 * 1024))'"
+		echo "HS_BYTES='$((HS_MB * 1024 * 1024))'"
+		echo "SCENARIOS='$SELECTED'"
+		echo "HAVE_OURS='$([ -n "$OURS" ] && echo 1 || echo 0)'"
+	} >"$ROOT/etc/vmtest.conf"
+	(cd "$ROOT" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) >"$work/initrd"
+}
+
+# ---------------------------------------------------------------- main
+T0=$(date +%s)
+ensure_host_tools
+locate_ours
+fetch_kernel
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/usbip-vm.XXXXXX")
+cleanup() {
+	if [ "${USBIP_VM_KEEP_WORK:-0}" = 1 ]; then log "work dir kept: $WORK"; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+
+dd if=/dev/urandom of="$WORK/ss.img" bs=1M count="$SS_MB" status=none
+dd if=/dev/urandom of="$WORK/hs.img" bs=1M count="$HS_MB" status=none
+SS_SHA=$(sha256sum "$WORK/ss.img" | cut -d' ' -f1)
+HS_SHA=$(sha256sum "$WORK/hs.img" | cut -d' ' -f1)
+cp "$WORK/ss.img" "$WORK/ss.orig"
+
+build_initramfs "$WORK"
+log "initramfs $(du -h "$WORK/initrd" | cut -f1), scenarios: $SELECTED"
+
+CONSOLE="$WORK/console.log"
+RESULTS="$WORK/results.log"
+: >"$CONSOLE"; : >"$RESULTS"
+QEMU=(timeout --kill-after=10 "$VM_TIMEOUT" qemu-system-x86_64 -accel tcg -smp "$VM_SMP" -m 1024
+	-nodefaults -no-user-config -nographic -no-reboot -monitor none -nic none
+	-serial "file:$CONSOLE" -serial "file:$RESULTS"
+	-kernel "$KDIR/vmlinuz" -initrd "$WORK/initrd"
+	-append "console=ttyS0 panic=-1 quiet"
+	-device qemu-xhci,id=xhci
+	-drive "if=none,id=stick,format=raw,file=$WORK/ss.img"
+	-device usb-storage,bus=xhci.0,drive=stick,serial=VMTESTSS
+	-device usb-kbd,bus=xhci.0
+	-device usb-ehci,id=ehci
+	-drive "if=none,id=hsstick,format=raw,file=$WORK/hs.img"
+	-device usb-storage,bus=ehci.0,drive=hsstick,serial=VMTESTHS)
+log "booting VM (timeout ${VM_TIMEOUT}s)"
+TB=$(date +%s)
+set +e
+"${QEMU[@]}" </dev/null >"$WORK/qemu.out" 2>&1
+QRC=$?
+set -e
+TE=$(date +%s)
+cat "$WORK/qemu.out" >>"$CONSOLE"
+tr -d '\r' <"$RESULTS" >"$RESULTS.clean"
+tr -d '\r' <"$CONSOLE" >"$CONSOLE.clean"
+[ "$QRC" = 0 ] || log "qemu exited with status $QRC$([ "$QRC" = 124 ] && echo ' (timeout)')"
+
+# The stick must be back to its original content at the end (the guest restores
+# what it wrote); a difference means a scenario left a write behind.
+if ! cmp -s "$WORK/ss.img" "$WORK/ss.orig"; then
+	echo "VMTEST: NOTE host: SuperSpeed stick image differs from the original after the run" >>"$RESULTS.clean"
+fi
+
+if [ -n "$KEEPLOG" ]; then
+	mkdir -p "$KEEPLOG"
+	cp "$CONSOLE.clean" "$KEEPLOG/console.log"
+	cp "$RESULTS.clean" "$KEEPLOG/results.log"
+	printf '%q ' "${QEMU[@]}" >"$KEEPLOG/qemu-cmd.txt"; echo >>"$KEEPLOG/qemu-cmd.txt"
+fi
+
+# ---------------------------------------------------------------- report
+npass=0 nfail=0 nskip=0
+failed=""
+show_fail_log() {
+	local name=$1
+	echo "---- console log of $name (tail) ----"
+	awk -v n="$name" '
+		$0 ~ "^VMTEST: BEGIN " n "$" { on = 1; buf = "" }
+		on { lines[++c] = $0 }
+		on && $0 ~ "^VMTEST: END " n "$" { on = 0 }
+		END { s = c - 60; if (s < 1) s = 1; for (i = s; i <= c; i++) print lines[i] }
+	' "$CONSOLE.clean"
+	echo "---- end of $name ----"
+}
+grep -E '^VMTEST: (INFO|FIGURE|NOTE) ' "$RESULTS.clean" | sed 's/^VMTEST: //' || true
+for s in $SELECTED; do
+	line=$(grep -E "^VMTEST: (PASS|FAIL|SKIP) $s( |\$)" "$RESULTS.clean" | tail -n 1 || true)
+	[ -n "$line" ] || line=$(grep -E "^VMTEST: (PASS|FAIL|SKIP) $s( |\$)" "$CONSOLE.clean" | tail -n 1 || true)
+	if [ -z "$line" ]; then
+		line="VMTEST: FAIL $s : no result (VM died or timed out)"
+	fi
+	res=$(echo "$line" | awk '{print $2}')
+	reason=$(echo "$line" | sed -n 's/^VMTEST: [A-Z]* [^ ]* : \{0,1\}//p')
+	case "$res" in
+	PASS) npass=$((npass + 1)); echo "PASS: $s" ;;
+	SKIP) nskip=$((nskip + 1)); echo "SKIP: $s${reason:+ ($reason)}" ;;
+	*) nfail=$((nfail + 1)); failed="$failed $s"; echo "FAIL: $s${reason:+ ($reason)}" ;;
+	esac
+done
+if [ -n "$failed" ]; then
+	for s in $failed; do show_fail_log "$s"; done
+	if ! grep -q '^VMTEST: DONE' "$RESULTS.clean" "$CONSOLE.clean"; then
+		echo "---- console log tail (VM did not finish) ----"
+		tail -n 80 "$CONSOLE.clean"
+	fi
+	[ -n "$KEEPLOG" ] && echo "console log saved to $KEEPLOG/console.log" ||
+		{ mkdir -p "$CACHE/logs"; cp "$CONSOLE.clean" "$CACHE/logs/console-last-failure.log"; echo "console log saved to $CACHE/logs/console-last-failure.log"; }
+fi
+boot=$(sed -n 's/^VMTEST: INFO userspace-at \([0-9.]*\).*/\1/p' "$RESULTS.clean" | head -n 1)
+log "VM ran $((TE - TB))s (userspace after ${boot:-?}s of guest uptime), total $((TE - T0))s"
+if [ "$nskip" -gt 0 ]; then
+	echo "$npass passed, $nfail failed, $nskip skipped"
+else
+	echo "$npass passed, $nfail failed"
+fi
+[ "$nfail" = 0 ]

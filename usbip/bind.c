@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* usbip bind / unbind: hand a device to usbip-host or give it back. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "usbip.h"
+
+static void bind_usage(void)
+{
+	printf("usage: usbip bind <args>\n"
+	       "    -b, --busid=<busid>    Bind usbip-host.ko to device on <busid>\n");
+}
+
+static void unbind_usage(void)
+{
+	printf("usage: usbip unbind <args>\n"
+	       "    -b, --busid=<busid>    Unbind device from usbip-host.ko on <busid>\n");
+}
+
+/* Parses -b/--busid; returns the bus id, or NULL after printing usage. */
+static const char *parse_busid(int argc, char *argv[], void (*usage)(void), int *rc)
+{
+	static const struct option opts[] = {
+		{ "busid", required_argument, NULL, 'b' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int opt;
+
+	*rc = -1;
+	while ((opt = getopt_long(argc, argv, "b:h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'b':
+			return optarg;
+		case 'h':
+			*rc = 0;
+			usage();
+			return NULL;
+		default:
+			usage();
+			return NULL;
+		}
+	}
+	usage();
+	return NULL;
+}
+
+static int bind_run(struct usbip_cli *cli, int argc, char *argv[])
+{
+	int rc, r;
+	const char *busid = parse_busid(argc, argv, bind_usage, &rc);
+
+	if (!busid)
+		return rc;
+	if (!cli_busid_ok(busid))
+		return -1;
+	r = usbip_bind(cli->ctx, busid);
+	switch (r) {
+	case 0:
+		info("bind device on busid %s: complete", busid);
+		return 0;
+	case -ENODEV:
+		err("device with the specified bus ID does not exist");
+		break;
+	case -ELOOP:
+		err("bind loop detected: device: %s is attached to vhci_hcd", busid);
+		break;
+	case -EALREADY:
+		err("device on busid %s is already bound to usbip-host", busid);
+		break;
+	case -EISDIR:
+		err("device on busid %s is a hub: hubs cannot be exported", busid);
+		break;
+	default:
+		err("could not bind device on busid %s to usbip-host: %s", busid, strerror(-r));
+		break;
+	}
+	return -1;
+}
+
+static int unbind_run(struct usbip_cli *cli, int argc, char *argv[])
+{
+	int rc, r;
+	const char *busid = parse_busid(argc, argv, unbind_usage, &rc);
+
+	if (!busid)
+		return rc;
+	if (!cli_busid_ok(busid))
+		return -1;
+	r = usbip_unbind(cli->ctx, busid);
+	switch (r) {
+	case 0:
+		info("unbind device on busid %s: complete", busid);
+		return 0;
+	case -ENODEV:
+		err("device with the specified bus ID does not exist");
+		break;
+	case -EINVAL:
+		err("device is not bound to usbip-host driver");
+		break;
+	default:
+		err("could not unbind device on busid %s: %s", busid, strerror(-r));
+		break;
+	}
+	return -1;
+}
+
+const struct usbip_command cmd_bind = {
+	"bind", bind_run, "Bind device to usbip-host.ko", bind_usage,
+};
+const struct usbip_command cmd_unbind = {
+	"unbind", unbind_run, "Unbind device from usbip-host.ko", unbind_usage,
+};

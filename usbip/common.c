@@ -1,0 +1,26 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Helpers shared by the usbip commands. */
+#include <string.h>
+#include <unistd.h>
+
+#include "usbip.h"
+
+int cli_connect(struct usbip_cli *cli, const char *host)
+{
+	int fd = usbip_net_connect(cli->ctx, host, cli->port, cli->timeout_ms);
+
+	if (fd < 0)
+		err("could not connect to %s:%s: %s", host, cli->port, strerror(-fd));
+	return fd;
+}
+
+bool cli_busid_ok(const char *s)
+{
+	if (usbip_busid_valid(s, strnlen(s, USBIP_BUSID_SIZE) + 1 > USBIP_BUSID_SIZE ?
+			      USBIP_BUSID_SIZE : strlen(s) + 1) < 0) {
+		err("invalid bus id '%s': expected up to 31 printable characters "
+		    "without '/', such as 1-2 or 3-1.4", s);
+		return false;
+	}
+	return true;
+}

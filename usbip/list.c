@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* usbip list: remote exportable devices, local devices, local gadgets. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "usbip.h"
+
+static void usage(void)
+{
+	printf("usage: usbip list [options]\n"
+	       "    -p, --parsable         Parsable list format\n"
+	       "    -r, --remote=<host>    List the exportable USB devices on <host>\n"
+	       "    -l, --local            List the local USB devices\n"
+	       "    -d, --device           List the local USB gadgets bound to usbip-vudc\n");
+}
+
+static int list_remote(struct usbip_cli *cli, const char *host)
+{
+	struct usbip_devlist list;
+	char name[512];
+	int fd, r;
+
+	fd = cli_connect(cli, host);
+	if (fd < 0)
+		return -1;
+	r = usbip_request_devlist(cli->ctx, fd, usbip_now_ms() + cli->timeout_ms, &list);
+	close(fd);
+	if (r != 0) {
+		err("Exported Device List Request failed - %s",
+		    r > 0 ? usbip_op_status_str((uint32_t)r) : strerror(-r));
+		err("failed to get device list from %s", host);
+		return -1;
+	}
+	if (list.ndev == 0) {
+		info("no exportable devices found on %s", host);
+		return 0;
+	}
+	printf("Exportable USB devices\n");
+	printf("======================\n");
+	printf(" - %s\n", host);
+	for (size_t i = 0; i < list.ndev; i++) {
+		const struct usbip_device *d = &list.devs[i];
+
+		printf("%11s: %s\n", d->busid,
+		       usbip_names_product(cli->ctx, name, sizeof(name), d->idVendor, d->idProduct));
+		printf("%11s: %s\n", "", d->path);
+		printf("%11s: %s\n", "", usbip_names_class(cli->ctx, name, sizeof(name),
+			d->bDeviceClass, d->bDeviceSubClass, d->bDeviceProtocol));
+		for (unsigned j = 0; j < d->bNumInterfaces; j++) {
+			const struct usbip_interface *in = &d->interfaces[j];
+
+			printf("%11s: %2u - %s\n", "", j,
+			       usbip_names_class(cli->ctx, name, sizeof(name), in->bInterfaceClass,
+						 in->bInterfaceSubClass, in->bInterfaceProtocol));
+		}
+		printf("\n");
+	}
+	usbip_devlist_free(&list);
+	return 0;
+}
+
+static void print_device(struct usbip_cli *cli, bool parsable, const char *busid,
+			 const char *vid, const char *pid)
+{
+	char name[512];
+
+	if (parsable) {
+		printf("busid=%s#usbid=%.4s:%.4s#\n", busid, vid, pid);
+		return;
+	}
+	printf(" - busid %s (%.4s:%.4s)\n", busid, vid, pid);
+	printf("   %s\n", usbip_names_product(cli->ctx, name, sizeof(name),
+		(uint16_t)strtoul(vid, NULL, 16), (uint16_t)strtoul(pid, NULL, 16)));
+	printf("\n");
+}
+
+static int list_local(struct usbip_cli *cli, bool parsable)
+{
+	struct usbip_local_device *devs;
+	int n = usbip_list_local(cli->ctx, &devs);
+
+	if (n < 0) {
+		err("problem getting device attributes: %s", strerror(-n));
+		return -1;
+	}
+	for (int i = 0; i < n; i++)
+		print_device(cli, parsable, devs[i].busid, devs[i].idVendor, devs[i].idProduct);
+	free(devs);
+	return 0;
+}
+
+static int list_gadgets(struct usbip_cli *cli, bool parsable)
+{
+	struct usbip_exported *devs;
+	int n = usbip_list_gadgets(cli->ctx, &devs);
+
+	if (n < 0) {
+		err("problem getting device attributes: %s", strerror(-n));
+		return -1;
+	}
+	for (int i = 0; i < n; i++) {
+		char vid[8], pid[8];
+
+		snprintf(vid, sizeof(vid), "%04x", devs[i].dev.idVendor);
+		snprintf(pid, sizeof(pid), "%04x", devs[i].dev.idProduct);
+		print_device(cli, parsable, devs[i].dev.busid, vid, pid);
+	}
+	free(devs);
+	return 0;
+}
+
+static int run(struct usbip_cli *cli, int argc, char *argv[])
+{
+	static const struct option opts[] = {
+		{ "parsable", no_argument, NULL, 'p' },
+		{ "remote", required_argument, NULL, 'r' },
+		{ "local", no_argument, NULL, 'l' },
+		{ "device", no_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool parsable = false;
+	int opt;
+
+	/* Like the kernel's tool, the first of -r/-l/-d acts at once. */
+	while ((opt = getopt_long(argc, argv, "pr:ldh", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'p':
+			parsable = true;
+			break;
+		case 'r':
+			return list_remote(cli, optarg);
+		case 'l':
+			return list_local(cli, parsable);
+		case 'd':
+			return list_gadgets(cli, parsable);
+		case 'h':
+			usage();
+			return 0;
+		default:
+			usage();
+			return -1;
+		}
+	}
+	usage();
+	return -1;
+}
+
+const struct usbip_command cmd_list = {
+	"list", run, "List exportable or local USB devices", usage,
+};

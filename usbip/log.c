@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Diagnostics of usbip and usbipd, and the sink for libusbip's messages. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <syslog.h>
+
+#include "log.h"
+
+static const char *progname = "usbip";
+static int max_priority = LOG_INFO;
+static bool to_syslog, to_stderr = true;
+
+static void vlog(int priority, const char *file, int line, const char *fn,
+		 const char *fmt, va_list ap)
+{
+	const char *level = priority <= LOG_ERR ? "error" :
+			    priority <= LOG_INFO ? "info" : "debug";
+
+	if (priority > max_priority)
+		return;
+	if (to_syslog) {
+		va_list copy;
+
+		va_copy(copy, ap);
+		vsyslog(priority, fmt, copy);
+		va_end(copy);
+	}
+	if (!to_stderr)
+		return;
+	fprintf(stderr, "%s: %s: ", progname, level);
+	if (priority == LOG_DEBUG)
+		fprintf(stderr, "%s:%d:[%s] ", file, line, fn);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void log_msg(int priority, const char *file, int line, const char *fn,
+	     const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(priority, file, line, fn, fmt, ap);
+	va_end(ap);
+}
+
+static void lib_log(struct usbip_ctx *ctx, int priority, const char *file, int line,
+		    const char *fn, const char *format, va_list args)
+{
+	vlog(priority, file, line, fn, format, args);
+}
+
+void log_setup(struct usbip_ctx *ctx, const char *prog, bool debug, bool use_syslog,
+	       bool use_stderr)
+{
+	progname = prog;
+	max_priority = debug ? LOG_DEBUG : LOG_INFO;
+	to_stderr = use_stderr;
+	if (use_syslog && !to_syslog)
+		openlog("", LOG_PID, LOG_USER);
+	to_syslog = use_syslog;
+	if (ctx) {
+		usbip_set_log_fn(ctx, lib_log);
+		usbip_set_log_priority(ctx, max_priority);
+	}
+}

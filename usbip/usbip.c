@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* usbip: command dispatcher and global options. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "usbip.h"
+
+static const char usage_string[] =
+	"usbip [--debug] [--log] [--tcp-port PORT] [version]\n"
+	"             [help] <command> <args>\n";
+
+static void usbip_usage(void)
+{
+	printf("usage: %s", usage_string);
+}
+
+static int cmd_version_run(struct usbip_cli *cli, int argc, char *argv[])
+{
+	printf("usbip (%s)\n", USBIP_COMPAT_VERSION);
+	return 0;
+}
+
+static int cmd_help_run(struct usbip_cli *cli, int argc, char *argv[]);
+
+static const struct usbip_command cmd_help = {
+	"help", cmd_help_run, NULL, NULL,
+};
+static const struct usbip_command cmd_version = {
+	"version", cmd_version_run, NULL, NULL,
+};
+
+static const struct usbip_command *const commands[] = {
+	&cmd_help, &cmd_version, &cmd_attach, &cmd_detach, &cmd_list,
+	&cmd_bind, &cmd_unbind, &cmd_port,
+};
+
+static int cmd_help_run(struct usbip_cli *cli, int argc, char *argv[])
+{
+	int r = 0;
+
+	if (argc > 1) {
+		for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+			if (strcmp(commands[i]->name, argv[1]) == 0 && commands[i]->usage) {
+				commands[i]->usage();
+				return 0;
+			}
+		r = -1;
+	}
+	usbip_usage();
+	printf("\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (commands[i]->help)
+			printf("  %-10s %s\n", commands[i]->name, commands[i]->help);
+	printf("\n");
+	return r;
+}
+
+/* Strict port parser: unlike the kernel's tools a bad value is an error. */
+static bool valid_port(const char *s)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	return *s && *end == '\0' && !errno && v >= 0 && v <= 65535;
+}
+
+static bool valid_timeout(const char *s, int *ms)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (!*s || *end || errno || v <= 0 || v > 3600)
+		return false;
+	*ms = (int)v * 1000;
+	return true;
+}
+
+enum { OPT_TIMEOUT = 256 };
+
+int main(int argc, char *argv[])
+{
+	static const struct option opts[] = {
+		{ "debug", no_argument, NULL, 'd' },
+		{ "log", no_argument, NULL, 'l' },
+		{ "tcp-port", required_argument, NULL, 't' },
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct usbip_cli cli = {
+		.port = USBIP_DEFAULT_PORT_STR,
+		.timeout_ms = 30000,
+	};
+	bool debug = false, use_syslog = false;
+	const char *cmd;
+	int opt, r = -1;
+
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "+dlt:", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'd':
+			debug = true;
+			break;
+		case 'l':
+			use_syslog = true;
+			break;
+		case 't':
+			if (!valid_port(optarg)) {
+				log_setup(NULL, "usbip", debug, use_syslog, true);
+				err("invalid port %s: give a number from 0 to 65535", optarg);
+				return EXIT_FAILURE;
+			}
+			cli.port = optarg;
+			break;
+		case OPT_TIMEOUT:
+			if (!valid_timeout(optarg, &cli.timeout_ms)) {
+				log_setup(NULL, "usbip", debug, use_syslog, true);
+				err("invalid timeout %s: give seconds from 1 to 3600", optarg);
+				return EXIT_FAILURE;
+			}
+			break;
+		default:
+			printf("usbip: invalid option\n");
+			usbip_usage();
+			return EXIT_FAILURE;
+		}
+	}
+
+	cli.ctx = usbip_new();
+	if (!cli.ctx) {
+		fprintf(stderr, "usbip: error: out of memory\n");
+		return EXIT_FAILURE;
+	}
+	log_setup(cli.ctx, "usbip", debug, use_syslog, true);
+	if (cli.port != (const char *)USBIP_DEFAULT_PORT_STR || debug)
+		dbg("using port %s", cli.port);
+
+	cmd = argv[optind];
+	if (cmd) {
+		for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+			if (strcmp(commands[i]->name, cmd) != 0)
+				continue;
+			argc -= optind;
+			argv += optind;
+			optind = 0;
+			r = commands[i]->run(&cli, argc, argv);
+			goto out;
+		}
+	}
+	cmd_help_run(&cli, 0, NULL);
+out:
+	usbip_unref(cli.ctx);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "usbip: error: write error on standard output\n");
+		return EXIT_FAILURE;
+	}
+	return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,385 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * usbipd's network side: listening sockets and the request handshake, all
+ * on one GLib main loop.  Each connection is a small state machine that
+ * reads its request without blocking, under a deadline; nothing a client
+ * does (or fails to do) delays another.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <glib-unix.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "usbipd.h"
+
+struct conn {
+	struct usbipd *d;
+	int fd;
+	char peer[NI_MAXHOST + NI_MAXSERV + 4];
+	uint8_t in[USBIP_IMPORT_REQ_SIZE];
+	size_t have, need;
+	uint8_t *out;			/* reply being sent */
+	size_t out_len, out_sent;
+	guint io_source, timer_source;
+};
+
+static void conn_free(struct conn *c)
+{
+	if (c->io_source)
+		g_source_remove(c->io_source);
+	if (c->timer_source)
+		g_source_remove(c->timer_source);
+	if (c->fd >= 0)
+		close(c->fd);
+	c->d->nconns--;
+	g_free(c->out);
+	g_free(c);
+}
+
+static gboolean on_writable(gint fd, GIOCondition cond, gpointer data);
+
+/* Queues @len bytes of reply; the connection closes once they are sent. */
+static void conn_reply(struct conn *c, uint8_t *buf, size_t len)
+{
+	c->out = buf;
+	c->out_len = len;
+	c->out_sent = 0;
+	g_source_remove(c->io_source);
+	c->io_source = g_unix_fd_add(c->fd, G_IO_OUT, on_writable, c);
+}
+
+static gboolean on_writable(gint fd, GIOCondition cond, gpointer data)
+{
+	struct conn *c = data;
+
+	while (c->out_sent < c->out_len) {
+		ssize_t n = send(fd, c->out + c->out_sent, c->out_len - c->out_sent,
+				 MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return G_SOURCE_CONTINUE;
+		if (n < 0) {
+			err("%s: send reply: %s", c->peer, strerror(errno));
+			break;
+		}
+		c->out_sent += (size_t)n;
+	}
+	c->io_source = 0;
+	conn_free(c);
+	return G_SOURCE_REMOVE;
+}
+
+/* Devices as DEVLIST shows them: the kernel tool's order, in-use ones left out. */
+static void handle_devlist(struct conn *c)
+{
+	struct usbip_exported *devs;
+	GByteArray *reply = g_byte_array_new();
+	uint8_t buf[USBIP_DEVICE_SIZE];
+	uint32_t ndev = 0;
+	int n;
+
+	n = usbip_list_exported(c->d->ctx, c->d->backend, &devs);
+	if (n < 0) {
+		err("%s: cannot list devices: %s", c->peer, strerror(-n));
+		n = 0;
+		devs = NULL;
+	}
+	usbip_op_common_encode(buf, USBIP_OP_REP_DEVLIST, USBIP_ST_OK);
+	g_byte_array_append(reply, buf, USBIP_OP_COMMON_SIZE);
+	g_byte_array_append(reply, (const guint8 *)"\0\0\0\0", 4);
+	/* The kernel's usbipd lists in reverse enumeration order; so do we. */
+	for (int i = n - 1; i >= 0; i--) {
+		const struct usbip_device *dev = &devs[i].dev;
+
+		if (devs[i].status == USBIP_SDEV_ST_USED)
+			continue;
+		ndev++;
+		usbip_device_encode(buf, dev);
+		g_byte_array_append(reply, buf, USBIP_DEVICE_SIZE);
+		for (unsigned j = 0; j < dev->bNumInterfaces; j++) {
+			usbip_interface_encode(buf, &dev->interfaces[j]);
+			g_byte_array_append(reply, buf, USBIP_INTERFACE_SIZE);
+		}
+	}
+	free(devs);
+	reply->data[8] = (uint8_t)(ndev >> 24);
+	reply->data[9] = (uint8_t)(ndev >> 16);
+	reply->data[10] = (uint8_t)(ndev >> 8);
+	reply->data[11] = (uint8_t)ndev;
+	info("exportable devices: %u", ndev);
+	dbg("request %#x(%d): complete", USBIP_OP_REQ_DEVLIST, c->fd);
+	n = (int)reply->len;
+	conn_reply(c, g_byte_array_free(reply, FALSE), (size_t)n);
+}
+
+static void reply_import_status(struct conn *c, uint32_t status)
+{
+	uint8_t *buf = g_malloc(USBIP_OP_COMMON_SIZE);
+
+	usbip_op_common_encode(buf, USBIP_OP_REP_IMPORT, status);
+	conn_reply(c, buf, USBIP_OP_COMMON_SIZE);
+}
+
+static void handle_import(struct conn *c)
+{
+	char busid[USBIP_BUSID_SIZE];
+	struct usbip_exported *devs, *found = NULL;
+	uint32_t status;
+	uint8_t *buf;
+	int n, r;
+
+	usbip_import_request_decode(c->in, c->have, busid);
+	if (usbip_busid_valid((const char *)c->in + USBIP_OP_COMMON_SIZE,
+			      USBIP_BUSID_SIZE) < 0) {
+		/* Logged escaped: the bytes came from the network. */
+		gchar *shown = g_strescape(busid, NULL);
+
+		info("%s: refused import of invalid bus id \"%s\"", c->peer, shown);
+		g_free(shown);
+		reply_import_status(c, USBIP_ST_NODEV);
+		return;
+	}
+	n = usbip_list_exported(c->d->ctx, c->d->backend, &devs);
+	for (int i = 0; i < n; i++)
+		if (strcmp(devs[i].dev.busid, busid) == 0)
+			found = &devs[i];
+	if (!found) {
+		info("requested device not found: %s", busid);
+		free(n > 0 ? devs : NULL);
+		reply_import_status(c, USBIP_ST_NODEV);
+		return;
+	}
+	info("found requested device: %s", busid);
+	r = usbip_export(c->d->ctx, found, c->fd);
+	switch (r) {
+	case 0:
+		status = USBIP_ST_OK;
+		break;
+	case -EBUSY:
+		status = USBIP_ST_DEV_BUSY;
+		break;
+	case -EIO:
+		status = USBIP_ST_DEV_ERR;
+		break;
+	default:
+		status = USBIP_ST_NA;
+		break;
+	}
+	if (status != USBIP_ST_OK) {
+		info("%s: import of %s failed: %s", c->peer, busid, usbip_op_status_str(status));
+		free(devs);
+		reply_import_status(c, status);
+		return;
+	}
+	info("connect: %s", busid);
+	buf = g_malloc(USBIP_IMPORT_REP_SIZE);
+	usbip_op_common_encode(buf, USBIP_OP_REP_IMPORT, USBIP_ST_OK);
+	usbip_device_encode(buf + USBIP_OP_COMMON_SIZE, &found->dev);
+	free(devs);
+	dbg("request %#x(%d): complete", USBIP_OP_REQ_IMPORT, c->fd);
+	conn_reply(c, buf, USBIP_IMPORT_REP_SIZE);
+}
+
+/* A whole header (and body, if any) is in; act on it.  Returns false to close. */
+static bool dispatch(struct conn *c)
+{
+	uint16_t code;
+	uint32_t status;
+	int r = usbip_op_common_decode(c->in, c->have, &code, &status);
+
+	if (r == -EPROTO) {
+		info("%s: USBIP Kernel and tool version mismatch: %#06x %#06x", c->peer,
+		     (unsigned)(c->in[0] << 8 | c->in[1]), USBIP_PROTO_VERSION);
+		return false;
+	}
+	if (status != 0) {
+		info("%s: request status %u is not 0, closing", c->peer, status);
+		return false;
+	}
+	if (c->have == USBIP_OP_COMMON_SIZE)
+		info("received request: %#x(%d)", code, c->fd);
+	switch (code) {
+	case USBIP_OP_REQ_DEVLIST:
+		handle_devlist(c);
+		return true;
+	case USBIP_OP_REQ_IMPORT:
+		if (c->have < USBIP_IMPORT_REQ_SIZE) {
+			c->need = USBIP_IMPORT_REQ_SIZE;
+			return true;
+		}
+		handle_import(c);
+		return true;
+	default:
+		info("%s: received an unknown opcode: %#06x", c->peer, code);
+		return false;
+	}
+}
+
+static gboolean on_readable(gint fd, GIOCondition cond, gpointer data)
+{
+	struct conn *c = data;
+
+	while (c->have < c->need) {
+		ssize_t n = recv(fd, c->in + c->have, c->need - c->have, MSG_DONTWAIT);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return G_SOURCE_CONTINUE;
+		if (n <= 0) {
+			info("%s: connection closed before a complete request (%zu of %zu bytes)",
+			     c->peer, c->have, c->need);
+			goto close;
+		}
+		c->have += (size_t)n;
+		if (c->have == c->need) {
+			size_t before = c->need;
+
+			if (!dispatch(c))
+				goto close;
+			if (c->out)	/* conn_reply replaced this source */
+				return G_SOURCE_REMOVE;
+			if (c->need == before)
+				goto close;
+		}
+	}
+	return G_SOURCE_CONTINUE;
+close:
+	c->io_source = 0;
+	conn_free(c);
+	return G_SOURCE_REMOVE;
+}
+
+static gboolean on_deadline(gpointer data)
+{
+	struct conn *c = data;
+
+	info("%s: no complete request within %d ms, closing", c->peer,
+	     c->d->handshake_timeout_ms);
+	c->timer_source = 0;
+	conn_free(c);
+	return G_SOURCE_REMOVE;
+}
+
+static void format_peer(const struct sockaddr_storage *ss, socklen_t len,
+			char *out, size_t size)
+{
+	char host[NI_MAXHOST], serv[NI_MAXSERV];
+
+	if (getnameinfo((const struct sockaddr *)ss, len, host, sizeof(host), serv,
+			sizeof(serv), NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+		g_strlcpy(out, "?", size);
+		return;
+	}
+	g_snprintf(out, size, "%s:%s", host, serv);
+}
+
+static gboolean on_accept(gint lfd, GIOCondition cond, gpointer data)
+{
+	struct usbipd *d = data;
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	struct conn *c;
+	int fd, one = 1;
+
+	fd = accept4(lfd, (struct sockaddr *)&ss, &len, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (fd < 0) {
+		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+			err("accept: %s", strerror(errno));
+		return G_SOURCE_CONTINUE;
+	}
+	c = g_new0(struct conn, 1);
+	c->d = d;
+	c->fd = fd;
+	c->need = USBIP_OP_COMMON_SIZE;
+	format_peer(&ss, len, c->peer, sizeof(c->peer));
+	d->nconns++;
+	if (d->nconns > d->max_handshakes) {
+		info("%s: too many connections in progress (%u), closing", c->peer,
+		     d->max_handshakes);
+		conn_free(c);
+		return G_SOURCE_CONTINUE;
+	}
+	info("connection from %s", c->peer);
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+	c->io_source = g_unix_fd_add(fd, G_IO_IN, on_readable, c);
+	c->timer_source = g_timeout_add(d->handshake_timeout_ms, on_deadline, c);
+	return G_SOURCE_CONTINUE;
+}
+
+static int listen_one(struct usbipd *d, const struct addrinfo *ai)
+{
+	char name[NI_MAXHOST + NI_MAXSERV + 4];
+	int fd, one = 1;
+
+	format_peer((const struct sockaddr_storage *)ai->ai_addr, ai->ai_addrlen,
+		    name, sizeof(name));
+	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
+		    ai->ai_protocol);
+	if (fd < 0) {
+		err("socket %s: %s", name, strerror(errno));
+		return -errno;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	/* Separate v4 and v6 sockets, so a bindv6only=0 system sees no EADDRINUSE. */
+	if (ai->ai_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, SOMAXCONN) < 0) {
+		int e = errno;
+
+		err("listen on %s: %s", name, strerror(e));
+		close(fd);
+		return -e;
+	}
+	info("listening on %s", name);
+	g_ptr_array_add(d->listeners, GUINT_TO_POINTER(g_unix_fd_add(fd, G_IO_IN,
+								     on_accept, d)));
+	return 0;
+}
+
+int server_listen(struct usbipd *d)
+{
+	struct addrinfo hints = {
+		.ai_family = d->family,
+		.ai_socktype = SOCK_STREAM,
+		.ai_flags = AI_PASSIVE,
+	};
+	struct addrinfo *res, *ai;
+	int r;
+
+	d->listeners = g_ptr_array_new();
+	r = getaddrinfo(NULL, d->port, &hints, &res);
+	if (r) {
+		err("getaddrinfo: %s", gai_strerror(r));
+		return -EINVAL;
+	}
+	for (ai = res; ai; ai = ai->ai_next)
+		listen_one(d, ai);
+	freeaddrinfo(res);
+	if (d->listeners->len == 0) {
+		err("failed to open a listening socket");
+		return -EADDRNOTAVAIL;
+	}
+	return 0;
+}
+
+void server_stop(struct usbipd *d)
+{
+	if (!d->listeners)
+		return;
+	for (guint i = 0; i < d->listeners->len; i++)
+		g_source_remove(GPOINTER_TO_UINT(g_ptr_array_index(d->listeners, i)));
+	g_ptr_array_free(d->listeners, TRUE);
+	d->listeners = NULL;
+}
