@@ -123,20 +123,25 @@ static int run(struct usbip_cli *cli, int argc, char *argv[])
 		{ NULL, 0, NULL, 0 },
 	};
 	bool parsable = false;
-	int opt;
+	const char *host = NULL;
+	int opt, mode = 0;
 
-	/* Like the kernel's tool, the first of -r/-l/-d acts at once. */
+	/* The first of -r/-l/-d picks what to list, as in the kernel's tool; but
+	 * -p counts wherever it stands, so "list -l -p" is parsable too. */
 	while ((opt = getopt_long(argc, argv, "pr:ldh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'p':
 			parsable = true;
 			break;
 		case 'r':
-			return list_remote(cli, optarg);
+			if (!mode)
+				host = optarg;
+			/* fall through */
 		case 'l':
-			return list_local(cli, parsable);
 		case 'd':
-			return list_gadgets(cli, parsable);
+			if (!mode)
+				mode = opt;
+			break;
 		case 'h':
 			usage();
 			return 0;
@@ -144,6 +149,14 @@ static int run(struct usbip_cli *cli, int argc, char *argv[])
 			usage();
 			return -1;
 		}
+	}
+	switch (mode) {
+	case 'r':
+		return list_remote(cli, host);
+	case 'l':
+		return list_local(cli, parsable);
+	case 'd':
+		return list_gadgets(cli, parsable);
 	}
 	usage();
 	return -1;
