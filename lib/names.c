@@ -179,7 +179,8 @@ static int load_file(struct usbip_names *n, const char *path)
 		line = next;
 	}
 	for (int k = 0; k < NKINDS; k++)
-		qsort(n->t[k].e, n->t[k].n, sizeof(struct entry), cmp_entry);
+		if (n->t[k].n > 1)
+			qsort(n->t[k].e, n->t[k].n, sizeof(struct entry), cmp_entry);
 	return 0;
 }
 

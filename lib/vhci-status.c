@@ -77,11 +77,30 @@ static int parse_line(const char *line, size_t len, bool sockfd_column,
 	if (n < 0)
 		return -EBADMSG;
 	p->hub = USBIP_HUB_HS;
-	if (n == 7) {
-		if (tl[0] != 2 || (memcmp(tok[0], "hs", 2) && memcmp(tok[0], "ss", 2)))
-			return -EBADMSG;
+	if (n == 7 && tl[0] == 2 && (!memcmp(tok[0], "hs", 2) || !memcmp(tok[0], "ss", 2))) {
 		p->hub = tok[0][0] == 's' ? USBIP_HUB_SS : USBIP_HUB_HS;
 		i = 1;
+	} else if (n == 7) {
+		/* < 4.13 free port: "%03u %03u " "000 000 000 0000000000000000 0-0",
+		 * i.e. separate bus and dev columns. */
+		uint64_t bus, dev;
+
+		if (!number(tok[0], tl[0], 10, UINT32_MAX, &v))
+			return -EBADMSG;
+		p->port = (uint32_t)v;
+		if (!number(tok[1], tl[1], 10, 255, &v))
+			return -EBADMSG;
+		p->status = (int)v;
+		if (!number(tok[2], tl[2], 10, 255, &v) ||
+		    !number(tok[3], tl[3], 10, 0xffff, &bus) ||
+		    !number(tok[4], tl[4], 10, 0xffff, &dev) ||
+		    tl[6] >= USBIP_BUSID_SIZE)
+			return -EBADMSG;
+		p->speed = (uint32_t)v;
+		p->devid = (uint32_t)(bus << 16 | dev);
+		memcpy(p->local_busid, tok[6], tl[6]);
+		p->local_busid[tl[6]] = '\0';
+		return 0;
 	} else if (n != 6) {
 		return -EBADMSG;
 	}
@@ -121,11 +140,13 @@ USBIP_EXPORT int usbip_vhci_parse_status(const char *text, size_t len,
 
 		if (memchr(line, '\0', l))
 			return -EBADMSG;
-		if (l >= 3 && (!memcmp(line, "hub", 3) || !memcmp(line, "prt", 3))) {
+		/* Tolerate CRLF line ends: the CR is not part of the last field. */
+		size_t ll = l > 0 && line[l - 1] == '\r' ? l - 1 : l;
+		if (ll >= 3 && (!memcmp(line, "hub", 3) || !memcmp(line, "prt", 3))) {
 			/* A header: remember whether the fd column is a pointer. */
-			sockfd_column = memmem(line, l, "sockfd", 6) != NULL;
-		} else if (l > 0) {
-			r = parse_line(line, l, sockfd_column, &p);
+			sockfd_column = memmem(line, ll, "sockfd", 6) != NULL;
+		} else if (ll > 0) {
+			r = parse_line(line, ll, sockfd_column, &p);
 			if (r < 0)
 				return r;
 			r = cb(&p, data);

@@ -44,7 +44,7 @@ umask 022
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 GUEST="$HERE/guest"
-CACHE=${USBIP_VM_CACHE:-$HOME/.cache/usbip-vm}
+CACHE=${USBIP_VM_CACHE:-${HOME:-/root}/.cache/usbip-vm}
 VM_TIMEOUT=${USBIP_VM_TIMEOUT:-300}
 VM_SMP=${USBIP_VM_SMP:-2}
 SS_MB=${USBIP_VM_STICK_MB:-16}
@@ -175,9 +175,11 @@ fetch_kernel() {
 	log "fetching $pkg $ver"
 	local tmp
 	tmp=$(mktemp -d "$CACHE/fetch.XXXXXX")
-	(cd "$tmp" && apt-get download "$pkg" >&2) || {
+	# (APT::Sandbox::User=root: the _apt user may not be able to write here)
+	(cd "$tmp" && apt-get -q -o APT::Sandbox::User=root download "$pkg" >&2) || {
 		apt_update_once
-		(cd "$tmp" && apt-get download "$pkg" >&2) || { rm -rf "$tmp"; die "apt-get download $pkg failed"; }
+		(cd "$tmp" && apt-get -q -o APT::Sandbox::User=root download "$pkg" >&2) ||
+			{ rm -rf "$tmp"; die "apt-get download $pkg failed"; }
 	}
 	dpkg-deb -x "$tmp"/*.deb "$tmp/root" || { rm -rf "$tmp"; die "dpkg-deb -x failed"; }
 	local kv
@@ -347,6 +349,7 @@ build_initramfs() {
 		echo "HS_BYTES='$((HS_MB * 1024 * 1024))'"
 		echo "SCENARIOS='$SELECTED'"
 		echo "HAVE_OURS='$([ -n "$OURS" ] && echo 1 || echo 0)'"
+		echo "VM_TIMEOUT='$VM_TIMEOUT'"
 	} >"$ROOT/etc/vmtest.conf"
 	(cd "$ROOT" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) >"$work/initrd"
 }

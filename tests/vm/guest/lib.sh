@@ -53,10 +53,12 @@ dump_state() {
 	fi
 }
 
-# run CMD...: run a command, show it and its output; rc in $RC, stdout in /tmp/out, stderr in /tmp/err.
+# run CMD...: run a command (killed after $CMD_TIMEOUT s), show it and its output;
+# exit status in $RC (137 = killed), stdout in /tmp/out, stderr in /tmp/err.
+CMD_TIMEOUT=${CMD_TIMEOUT:-30}
 run() {
 	say "\$ $*"
-	"$@" >/tmp/out 2>/tmp/err
+	timeout -s KILL "$CMD_TIMEOUT" "$@" >/tmp/out 2>/tmp/err </dev/null
 	RC=$?
 	sed 's/^/  out| /' /tmp/out
 	sed 's/^/  err| /' /tmp/err
@@ -160,8 +162,8 @@ start_usbipd() {
 	wait_until 10 listening 3240 || fail "$_dir/usbipd is not listening on 3240"
 }
 
-# port number from `usbip port` output (first "Port NN:" line)
-port_from_output() { sed -n 's/^Port \([0-9][0-9]*\):.*/\1/p' "$1" | head -n 1 | sed 's/^0*\([0-9]\)/\1/'; }
+# port number from `usbip port` output (first "Port NN:" line) in FILE or stdin
+port_from_output() { sed -n 's/^Port \([0-9][0-9]*\):.*/\1/p' ${1:+"$1"} | head -n 1 | sed 's/^0*\([0-9]\)/\1/'; }
 
 # same_file A B WHAT: byte compare, print a diff on mismatch
 same_file() {

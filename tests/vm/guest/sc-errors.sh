@@ -4,7 +4,7 @@
 # the exit codes the reference tools give (checked by the errors-ref run):
 #  - attach of an unknown busid fails (1) and leaves every port free
 #  - attach to a port nobody listens on fails (1)
-#  - bind of a hub (the root hub usb1) fails (1) and leaves it on "hub"
+#  - bind of a hub (the root hub usb1) fails (1) and leaves it alone (usb/hub)
 #  - bind of a busid that does not exist fails (1)
 #  - double bind fails (1), the device stays exported
 #  - unbind of a device not bound to usbip-host fails (1), it stays on usb-storage
@@ -39,7 +39,9 @@ vhci_all_free || fail "a port is in use after a failed attach"
 
 step "bind of a hub (usb1)"
 expect_rc 1 "$T/usbip" bind -b usb1
-[ "$(devdriver usb1)" = hub ] || fail "usb1's driver is '$(devdriver usb1)' after a refused bind"
+[ "$(devdriver usb1)" = usb ] || fail "usb1's driver is '$(devdriver usb1)' after a refused bind, expected usb"
+hubif=$(basename "$(readlink /sys/bus/usb/devices/usb1/1-0:1.0/driver 2>/dev/null)" 2>/dev/null)
+[ "$hubif" = hub ] || fail "1-0:1.0's driver is '$hubif' after a refused bind, expected hub"
 grep -qw usb1 "$STUB/match_busid" && fail "usb1 left in match_busid"
 
 step "bind of a busid that does not exist"
@@ -67,15 +69,18 @@ wait_until 10 on_stub "$HS" || fail "$HS not on usbip-host after bind"
 expect_rc 0 "$T/usbip" list -r 127.0.0.1
 grep -q "^ *$SS: " /tmp/out && grep -q "^ *$HS: " /tmp/out || fail "list -r does not show both sticks"
 expect_rc 0 "$T/usbip" attach -r 127.0.0.1 -b "$SS"
-expect_rc 0 "$T/usbip" attach -r 127.0.0.1 -b "$HS"
+# (the reference attach fails with "open vhci_driver" while another imported
+# device is still enumerating: its status line says 006 but the local USB device
+# is not in sysfs yet, so wait for the first import to settle)
 wait_until 30 imported_disk_of_size "$SS_BYTES" || fail "SuperSpeed stick not imported"
+expect_rc 0 "$T/usbip" attach -r 127.0.0.1 -b "$HS"
 wait_until 30 imported_disk_of_size "$HS_BYTES" || fail "high-speed stick not imported"
 expect_rc 0 "$T/usbip" port
 cp /tmp/out /tmp/$NAME.port2
 n=$(grep -c '^Port ' /tmp/$NAME.port2)
 [ "$n" = 2 ] || fail "usbip port lists $n ports, expected 2"
-P_SS=$(grep 'Super Speed' /tmp/$NAME.port2 | port_from_output /dev/stdin)
-P_HS=$(grep 'High Speed(480Mbps)' /tmp/$NAME.port2 | port_from_output /dev/stdin)
+P_SS=$(grep 'Super Speed' /tmp/$NAME.port2 | port_from_output)
+P_HS=$(grep 'High Speed(480Mbps)' /tmp/$NAME.port2 | port_from_output)
 [ -n "$P_SS" ] && [ "$P_SS" -ge 15 ] && [ "$P_SS" -lt 30 ] || fail "SuperSpeed import on port '$P_SS', expected 15..29"
 [ -n "$P_HS" ] && [ "$P_HS" -ge 0 ] && [ "$P_HS" -lt 15 ] || fail "high-speed import on port '$P_HS', expected 0..14"
 grep -q "/$SS\$" /tmp/$NAME.port2 && grep -q "/$HS\$" /tmp/$NAME.port2 || fail "port output lacks a remote busid"

@@ -1,0 +1,20 @@
+#!/bin/sh
+# Installs what building and testing need on Debian 12 (run as root).
+# Usage: tests/install-deps.sh [--vm]    (--vm adds QEMU and the VM test tools)
+set -e
+pkgs="build-essential autoconf automake libtool pkg-config \
+	libudev-dev libkmod-dev libglib2.0-dev check \
+	umockdev libumockdev-dev usbip usb.ids strace python3 iproute2 \
+	systemd clang libclang-rt-dev"
+[ "$1" = "--vm" ] && pkgs="$pkgs qemu-system-x86 busybox-static cpio kmod xz-utils"
+missing=
+for p in $pkgs; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+SUDO=
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update
+# shellcheck disable=SC2086
+$SUDO apt-get install -y --no-install-recommends $missing

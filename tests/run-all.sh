@@ -1,0 +1,73 @@
+#!/bin/bash
+# The full test suite: installs what it needs, builds, then runs the unit and
+# umockdev tests (make check), the same under ASan+UBSan, make distcheck, and
+# the QEMU VM suite against the real kernel drivers.  Run as root from a clean
+# checkout; ends with one "N passed, N failed" line.
+#   SKIP_VM=1       leave out the VM suite
+#   SKIP_DISTCHECK=1, SKIP_SANITIZE=1   leave out those stages
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+pass=0 fail=0
+log() { printf '\n=== %s\n' "$*"; }
+
+# Adds the PASS/FAIL counts of an automake test-suite.log.
+count_automake() {
+	local f=$1 p fl
+	p=$(sed -n 's/^# PASS: *//p' "$f" | head -1)
+	fl=$(sed -n -e 's/^# FAIL: *//p' -e 's/^# ERROR: *//p' -e 's/^# XPASS: *//p' "$f" | awk '{s+=$1} END {print s+0}')
+	pass=$((pass + ${p:-0})); fail=$((fail + ${fl:-0}))
+}
+
+stage_failed() { echo "FAIL: stage $1"; fail=$((fail + 1)); }
+
+log "dependencies"
+tests/install-deps.sh ${SKIP_VM:+} $([ -z "${SKIP_VM:-}" ] && echo --vm) || { echo "cannot install dependencies"; exit 1; }
+
+log "build"
+[ -x configure ] || ./autogen.sh > /dev/null || exit 1
+mkdir -p build && cd build
+{ [ -f Makefile ] || ../configure --enable-werror > configure.out; } && make -j"$(nproc)" > make.out 2>&1 ||
+	{ cat make.out configure.out 2>/dev/null | tail -50; exit 1; }
+
+log "make check"
+make -j"$(nproc)" check; rc=$?
+count_automake test-suite.log
+[ $rc -eq 0 ] || { cat test-suite.log | tail -100; [ -s test-suite.log ] || stage_failed "make check"; }
+cd "$top"
+
+if [ -z "${SKIP_SANITIZE:-}" ]; then
+	log "make check under ASan+UBSan"
+	mkdir -p build-san && cd build-san
+	{ [ -f Makefile ] || ../configure CC=clang --enable-asan --enable-ubsan > configure.out; } &&
+		make -j"$(nproc)" > make.out 2>&1 || stage_failed "sanitizer build"
+	ASAN_OPTIONS=detect_leaks=1:verify_asan_link_order=0 make -j"$(nproc)" check; rc=$?
+	count_automake test-suite.log
+	[ $rc -eq 0 ] || { tail -100 test-suite.log; [ -s test-suite.log ] || stage_failed "sanitizer check"; }
+	cd "$top"
+fi
+
+if [ -z "${SKIP_DISTCHECK:-}" ]; then
+	log "make distcheck"
+	if (cd build && make -j"$(nproc)" distcheck > distcheck.out 2>&1); then
+		echo "PASS: distcheck"; pass=$((pass + 1))
+	else
+		tail -60 build/distcheck.out; stage_failed distcheck
+	fi
+fi
+
+if [ -z "${SKIP_VM:-}" ]; then
+	log "VM suite (real kernel drivers under QEMU)"
+	dest=$top/build/vm-root
+	rm -rf "$dest"
+	(cd build && make install DESTDIR="$dest" > install.out 2>&1) || stage_failed "make install"
+	tests/vm/run-vm-tests.sh --ours "$dest/usr/local" | tee build/vm.out
+	vp=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed.*/\1/p' build/vm.out | tail -1)
+	vf=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed.*/\2/p' build/vm.out | tail -1)
+	[ -n "$vp" ] || { stage_failed "VM suite (no summary)"; vp=0; vf=0; }
+	pass=$((pass + vp)); fail=$((fail + vf))
+fi
+
+echo
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

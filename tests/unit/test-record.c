@@ -1,0 +1,436 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Unit tests of lib/record.c: the "<host> <service> <busid>\n" port records
+ * `usbip attach` leaves for `usbip port`, parsed and stored in a temporary
+ * state directory.
+ */
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include "test-common.h"
+
+static struct usbip_ctx *ctx;
+static char state_dir[512];
+
+static void setup(void)
+{
+	test_tmpdir_setup();
+	umask(022);
+	ctx = test_ctx_new();
+	/* A subdirectory, so the library may create and remove it. */
+	snprintf(state_dir, sizeof(state_dir), "%s/vhci_hcd", test_tmpdir);
+	ck_assert_int_eq(usbip_set_state_dir(ctx, state_dir), 0);
+}
+
+static void teardown(void)
+{
+	usbip_unref(ctx);
+	ctx = NULL;
+	/* Restore permissions a test may have taken away. */
+	chmod(state_dir, 0700);
+	test_tmpdir_teardown();
+}
+
+static void make_record(struct usbip_record *rec, const char *host, const char *service,
+			const char *busid)
+{
+	memset(rec, 0, sizeof(*rec));
+	snprintf(rec->host, sizeof(rec->host), "%s", host);
+	snprintf(rec->service, sizeof(rec->service), "%s", service);
+	snprintf(rec->busid, sizeof(rec->busid), "%s", busid);
+}
+
+static const char *port_path(uint32_t port)
+{
+	static char path[600];
+
+	snprintf(path, sizeof(path), "%s/port%u", state_dir, port);
+	return path;
+}
+
+static size_t read_file(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	ck_assert_int_ge(fd, 0);
+	n = read(fd, buf, size - 1);
+	ck_assert_int_ge(n, 0);
+	buf[n] = '\0';
+	close(fd);
+	return (size_t)n;
+}
+
+static int parse_str(const char *text, struct usbip_record *rec)
+{
+	/* Exactly sized heap copy without a terminating NUL. */
+	size_t len = strlen(text);
+	char *copy = malloc(len ? len : 1);
+	int r;
+
+	ck_assert_ptr_nonnull(copy);
+	memcpy(copy, text, len);
+	memset(rec, 0x5a, sizeof(*rec));
+	r = usbip_record_parse(copy, len, rec);
+	free(copy);
+	return r;
+}
+
+/* -------------------------------------------------------------- parse */
+
+START_TEST(test_parse_basic)
+{
+	struct usbip_record rec;
+
+	ck_assert_int_eq(parse_str("host 3240 1-1\n", &rec), 0);
+	ck_assert_str_eq(rec.host, "host");
+	ck_assert_str_eq(rec.service, "3240");
+	ck_assert_str_eq(rec.busid, "1-1");
+
+	ck_assert_int_eq(parse_str("192.168.1.20 3240 3-3.2\n", &rec), 0);
+	ck_assert_str_eq(rec.host, "192.168.1.20");
+	ck_assert_str_eq(rec.busid, "3-3.2");
+
+	ck_assert_int_eq(parse_str("server.example.org usbip usbip-vudc.0\n", &rec), 0);
+	ck_assert_str_eq(rec.host, "server.example.org");
+	ck_assert_str_eq(rec.service, "usbip");
+	ck_assert_str_eq(rec.busid, "usbip-vudc.0");
+}
+END_TEST
+
+START_TEST(test_parse_ipv6)
+{
+	struct usbip_record rec;
+
+	ck_assert_int_eq(parse_str("::1 3240 2-1\n", &rec), 0);
+	ck_assert_str_eq(rec.host, "::1");
+	ck_assert_str_eq(rec.service, "3240");
+	ck_assert_str_eq(rec.busid, "2-1");
+
+	ck_assert_int_eq(parse_str("fe80::1%eth0 3240 1-1.2\n", &rec), 0);
+	ck_assert_str_eq(rec.host, "fe80::1%eth0");
+	ck_assert_str_eq(rec.busid, "1-1.2");
+
+	ck_assert_int_eq(parse_str("2001:db8:85a3::8a2e:370:7334 13240 1-2\n", &rec), 0);
+	ck_assert_str_eq(rec.host, "2001:db8:85a3::8a2e:370:7334");
+	ck_assert_str_eq(rec.service, "13240");
+}
+END_TEST
+
+START_TEST(test_parse_first_line_only)
+{
+	struct usbip_record rec;
+
+	ck_assert_int_eq(parse_str("host 3240 1-1\nother 1 2-2\n", &rec), 0);
+	ck_assert_str_eq(rec.host, "host");
+	ck_assert_str_eq(rec.busid, "1-1");
+	ck_assert_int_eq(parse_str("host 3240 1-1\n garbage", &rec), 0);
+}
+END_TEST
+
+START_TEST(test_parse_max_lengths)
+{
+	char host[USBIP_RECORD_HOST_MAX + 1], serv[USBIP_RECORD_SERV_MAX + 1];
+	char busid[USBIP_BUSID_SIZE + 1], text[2048];
+	struct usbip_record rec;
+
+	memset(host, 'h', sizeof(host));
+	memset(serv, '9', sizeof(serv));
+	memset(busid, 'b', sizeof(busid));
+
+	/* 1024 / 31 / 31 characters: accepted. */
+	snprintf(text, sizeof(text), "%.1024s %.31s %.31s\n", host, serv, busid);
+	ck_assert_int_eq(parse_str(text, &rec), 0);
+	ck_assert_uint_eq(strlen(rec.host), 1024);
+	ck_assert_uint_eq(strlen(rec.service), 31);
+	ck_assert_uint_eq(strlen(rec.busid), 31);
+
+	/* One more in any field: rejected. */
+	snprintf(text, sizeof(text), "%.1025s %.31s %.31s\n", host, serv, busid);
+	ck_assert_int_eq(parse_str(text, &rec), -EBADMSG);
+	snprintf(text, sizeof(text), "%.1024s %.32s %.31s\n", host, serv, busid);
+	ck_assert_int_eq(parse_str(text, &rec), -EBADMSG);
+	snprintf(text, sizeof(text), "%.1024s %.31s %.32s\n", host, serv, busid);
+	ck_assert_int_eq(parse_str(text, &rec), -EBADMSG);
+}
+END_TEST
+
+START_TEST(test_parse_rejects)
+{
+	static const char *const bad[] = {
+		"",
+		"\n",
+		"host 3240 1-1",		/* missing newline */
+		"host 3240 1-1 ",
+		"host 3240\n",			/* missing fields */
+		"host\n",
+		"host 3240 \n",
+		"host  3240\n",
+		"host  3240 1-1\n",		/* double spaces */
+		"host 3240  1-1\n",
+		" host 3240 1-1\n",
+		"host 3240 1-1 \n",		/* trailing space */
+		"host 3240 1-1 extra\n",	/* extra field */
+		"  \n",
+		"\nhost 3240 1-1\n",		/* the first line counts */
+	};
+	struct usbip_record rec, zero;
+
+	memset(&zero, 0, sizeof(zero));
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		ck_assert_msg(parse_str(bad[i], &rec) == -EBADMSG, "case %zu", i);
+		/* A failed parse leaves no half-filled record behind. */
+		ck_assert_msg(memcmp(&rec, &zero, sizeof(rec)) == 0, "case %zu", i);
+	}
+}
+END_TEST
+
+START_TEST(test_parse_respects_len)
+{
+	static const char text[] = "host 3240 1-1\n";
+	static const char nul[] = "ho\0st 3240 1-1\n";
+	static const char nul2[] = "host 3240 1-\0001\n";
+	struct usbip_record rec;
+
+	ck_assert_int_eq(usbip_record_parse(text, strlen(text), &rec), 0);
+	/* Without the newline inside @len it is incomplete. */
+	ck_assert_int_eq(usbip_record_parse(text, strlen(text) - 1, &rec), -EBADMSG);
+	ck_assert_int_eq(usbip_record_parse(text, 6, &rec), -EBADMSG);
+	ck_assert_int_eq(usbip_record_parse(text, 0, &rec), -EBADMSG);
+	/* Embedded NUL bytes are not part of a valid field. */
+	ck_assert_int_eq(usbip_record_parse(nul, sizeof(nul) - 1, &rec), -EBADMSG);
+	ck_assert_int_eq(usbip_record_parse(nul2, sizeof(nul2) - 1, &rec), -EBADMSG);
+}
+END_TEST
+
+/* ----------------------------------------------------------- storage */
+
+START_TEST(test_state_dir_setting)
+{
+	ck_assert_str_eq(usbip_get_state_dir(ctx), state_dir);
+}
+END_TEST
+
+START_TEST(test_write_read_remove)
+{
+	struct usbip_record rec, back;
+	struct stat st;
+	char buf[256];
+
+	make_record(&rec, "host", "3240", "1-1");
+	ck_assert_int_eq(usbip_record_write(ctx, 3, &rec), 0);
+
+	ck_assert_int_eq(stat(state_dir, &st), 0);
+	ck_assert(S_ISDIR(st.st_mode));
+	ck_assert_uint_eq(st.st_mode & 07777, 0700);
+	ck_assert_int_eq(stat(port_path(3), &st), 0);
+	ck_assert(S_ISREG(st.st_mode));
+	ck_assert_uint_eq(st.st_mode & 07777, 0700);
+	ck_assert_uint_eq(read_file(port_path(3), buf, sizeof(buf)), 14);
+	ck_assert_str_eq(buf, "host 3240 1-1\n");
+
+	memset(&back, 0x5a, sizeof(back));
+	ck_assert_int_eq(usbip_record_read(ctx, 3, &back), 0);
+	ck_assert_str_eq(back.host, "host");
+	ck_assert_str_eq(back.service, "3240");
+	ck_assert_str_eq(back.busid, "1-1");
+
+	ck_assert_int_eq(usbip_record_remove(ctx, 3), 0);
+	ck_assert_int_eq(access(port_path(3), F_OK), -1);
+	ck_assert_int_eq(errno, ENOENT);
+	/* The now empty directory goes too. */
+	ck_assert_int_eq(access(state_dir, F_OK), -1);
+	ck_assert_int_eq(usbip_record_read(ctx, 3, &back), -ENOENT);
+}
+END_TEST
+
+START_TEST(test_write_ipv6_and_max_lengths)
+{
+	struct usbip_record rec, back;
+
+	make_record(&rec, "fe80::1%eth0", "3240", "3-3.2");
+	ck_assert_int_eq(usbip_record_write(ctx, 0, &rec), 0);
+	ck_assert_int_eq(usbip_record_read(ctx, 0, &back), 0);
+	ck_assert_str_eq(back.host, "fe80::1%eth0");
+	ck_assert_str_eq(back.busid, "3-3.2");
+
+	memset(&rec, 0, sizeof(rec));
+	memset(rec.host, 'h', sizeof(rec.host) - 1);
+	memset(rec.service, 's', sizeof(rec.service) - 1);
+	memset(rec.busid, 'b', sizeof(rec.busid) - 1);
+	ck_assert_int_eq(usbip_record_write(ctx, 1, &rec), 0);
+	ck_assert_int_eq(usbip_record_read(ctx, 1, &back), 0);
+	ck_assert_str_eq(back.host, rec.host);
+	ck_assert_str_eq(back.service, rec.service);
+	ck_assert_str_eq(back.busid, rec.busid);
+}
+END_TEST
+
+START_TEST(test_write_truncates)
+{
+	struct usbip_record rec, back;
+	char buf[256];
+
+	make_record(&rec, "a-rather-long-host-name.example.org", "3240", "1-1.2.3");
+	ck_assert_int_eq(usbip_record_write(ctx, 5, &rec), 0);
+	make_record(&rec, "h", "1", "2-2");
+	ck_assert_int_eq(usbip_record_write(ctx, 5, &rec), 0);
+	read_file(port_path(5), buf, sizeof(buf));
+	ck_assert_str_eq(buf, "h 1 2-2\n");
+	ck_assert_int_eq(usbip_record_read(ctx, 5, &back), 0);
+	ck_assert_str_eq(back.host, "h");
+}
+END_TEST
+
+START_TEST(test_port_numbers)
+{
+	struct usbip_record rec, back;
+
+	make_record(&rec, "host", "3240", "1-1");
+	ck_assert_int_eq(usbip_record_write(ctx, 0, &rec), 0);
+	ck_assert_int_eq(access(port_path(0), F_OK), 0);
+	ck_assert_int_eq(usbip_record_write(ctx, 4294967295u, &rec), 0);
+	ck_assert_str_eq(port_path(4294967295u) + strlen(state_dir), "/port4294967295");
+	ck_assert_int_eq(access(port_path(4294967295u), F_OK), 0);
+	ck_assert_int_eq(usbip_record_read(ctx, 4294967295u, &back), 0);
+}
+END_TEST
+
+START_TEST(test_remove_keeps_other_records)
+{
+	struct usbip_record rec, back;
+
+	make_record(&rec, "host", "3240", "1-1");
+	ck_assert_int_eq(usbip_record_write(ctx, 0, &rec), 0);
+	ck_assert_int_eq(usbip_record_write(ctx, 15, &rec), 0);
+	ck_assert_int_eq(usbip_record_remove(ctx, 0), 0);
+	ck_assert_int_eq(access(state_dir, F_OK), 0);
+	ck_assert_int_eq(usbip_record_read(ctx, 15, &back), 0);
+	ck_assert_int_eq(usbip_record_remove(ctx, 15), 0);
+	ck_assert_int_eq(access(state_dir, F_OK), -1);
+}
+END_TEST
+
+START_TEST(test_remove_missing)
+{
+	struct usbip_record back;
+
+	/* Neither the record nor the directory exists: nothing to do. */
+	ck_assert_int_eq(usbip_record_remove(ctx, 9), 0);
+	ck_assert_int_eq(usbip_record_read(ctx, 9, &back), -ENOENT);
+}
+END_TEST
+
+START_TEST(test_state_dir_is_a_file)
+{
+	struct usbip_record rec, back;
+	struct stat st;
+
+	test_write_file("vhci_hcd", "not a directory\n", 16);
+	make_record(&rec, "host", "3240", "1-1");
+	ck_assert_int_eq(usbip_record_write(ctx, 3, &rec), -ENOTDIR);
+	ck_assert_int_eq(usbip_record_read(ctx, 3, &back), -ENOTDIR);
+	ck_assert_int_eq(usbip_record_remove(ctx, 3), -ENOTDIR);
+	/* The file is left alone. */
+	ck_assert_int_eq(stat(state_dir, &st), 0);
+	ck_assert(S_ISREG(st.st_mode));
+	ck_assert_int_eq(st.st_size, 16);
+}
+END_TEST
+
+START_TEST(test_state_dir_parent_missing)
+{
+	struct usbip_record rec;
+	char dir[600];
+
+	snprintf(dir, sizeof(dir), "%s/missing/vhci_hcd", test_tmpdir);
+	ck_assert_int_eq(usbip_set_state_dir(ctx, dir), 0);
+	make_record(&rec, "host", "3240", "1-1");
+	ck_assert_int_eq(usbip_record_write(ctx, 3, &rec), -ENOENT);
+}
+END_TEST
+
+START_TEST(test_state_dir_not_writable)
+{
+	struct usbip_record rec;
+
+	if (geteuid() == 0)
+		return;	/* root ignores the mode */
+	ck_assert_int_eq(mkdir(state_dir, 0500), 0);
+	make_record(&rec, "host", "3240", "1-1");
+	ck_assert_int_eq(usbip_record_write(ctx, 3, &rec), -EACCES);
+}
+END_TEST
+
+START_TEST(test_read_hand_written)
+{
+	struct usbip_record back;
+
+	ck_assert_int_eq(mkdir(state_dir, 0700), 0);
+
+	/* No trailing newline (e.g. written by hand): still one full line. */
+	test_write_file("vhci_hcd/port1", "host 3240 1-1", 13);
+	ck_assert_int_eq(usbip_record_read(ctx, 1, &back), 0);
+	ck_assert_str_eq(back.busid, "1-1");
+
+	/* Only the first line counts. */
+	test_write_file("vhci_hcd/port2", "host 3240 1-1\nnoise noise noise\n", 32);
+	ck_assert_int_eq(usbip_record_read(ctx, 2, &back), 0);
+	ck_assert_str_eq(back.host, "host");
+
+	test_write_file("vhci_hcd/port3", "garbage\n", 8);
+	ck_assert_int_eq(usbip_record_read(ctx, 3, &back), -EBADMSG);
+	test_write_file("vhci_hcd/port4", "", 0);
+	ck_assert_int_eq(usbip_record_read(ctx, 4, &back), -EBADMSG);
+	test_write_file("vhci_hcd/port5", "a b c\0d\n", 8);
+	ck_assert_int_eq(usbip_record_read(ctx, 5, &back), -EBADMSG);
+}
+END_TEST
+
+START_TEST(test_read_oversized_file)
+{
+	static char big[4096];
+	struct usbip_record back;
+
+	ck_assert_int_eq(mkdir(state_dir, 0700), 0);
+	memset(big, 'h', sizeof(big));
+	big[sizeof(big) - 1] = '\n';
+	test_write_file("vhci_hcd/port6", big, sizeof(big));
+	ck_assert_int_eq(usbip_record_read(ctx, 6, &back), -EBADMSG);
+}
+END_TEST
+
+static Suite *record_suite(void)
+{
+	Suite *s = suite_create("record");
+	TCase *tc;
+
+	tc = tcase_create("parse");
+	add_test(tc, test_parse_basic);
+	add_test(tc, test_parse_ipv6);
+	add_test(tc, test_parse_first_line_only);
+	add_test(tc, test_parse_max_lengths);
+	add_test(tc, test_parse_rejects);
+	add_test(tc, test_parse_respects_len);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("files");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	add_test(tc, test_state_dir_setting);
+	add_test(tc, test_write_read_remove);
+	add_test(tc, test_write_ipv6_and_max_lengths);
+	add_test(tc, test_write_truncates);
+	add_test(tc, test_port_numbers);
+	add_test(tc, test_remove_keeps_other_records);
+	add_test(tc, test_remove_missing);
+	add_test(tc, test_state_dir_is_a_file);
+	add_test(tc, test_state_dir_parent_missing);
+	add_test(tc, test_state_dir_not_writable);
+	add_test(tc, test_read_hand_written);
+	add_test(tc, test_read_oversized_file);
+	suite_add_tcase(s, tc);
+
+	return s;
+}
+
+TEST_MAIN(record_suite)
