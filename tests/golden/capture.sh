@@ -52,7 +52,7 @@ session() {
     local try
     for try in 1 2 3; do
         rm -f "$OUT/${pre}__session.after" "$OUT/${pre}__usbipd.rc"
-        printf '%s\n' "$cases" | timeout 120 "$TB" -a "$OUT/${pre}__session.after" "${opts[@]}" -- \
+        printf '%s\n' "$cases" | timeout 600 "$TB" -a "$OUT/${pre}__session.after" "${opts[@]}" -- \
             "$T/session.sh" "$OUT" "$pre" "$P" "${dargs[@]}"
         [ -s "$OUT/${pre}__usbipd.rc" ] && break
         echo "session $pre failed (try $try), retrying" >&2; sleep 2
@@ -123,15 +123,15 @@ run host-basic__order-shuffled "$F/host-basic-shuffled.umockdev" -- usbip list -
 run host-bound__list-l host-bound.umockdev -- usbip list -l
 run host-bound__list-p-l host-bound.umockdev -- usbip list -p -l
 run host-bound__bind-already host-bound.umockdev -- usbip bind -b 1-1
-run host-bound__bind-1-5 host-bound.umockdev -- usbip bind -b 1-5
+run host-bound__bind-1-7 host-bound.umockdev -- usbip bind -b 1-7
 run host-bound__bind-hub host-bound.umockdev -- usbip bind -b 2-1
 run host-bound__bind-nonexistent host-bound.umockdev -- usbip bind -b 9-9
 run host-bound__unbind-1-1 host-bound.umockdev -- usbip unbind -b 1-1
 run host-bound__unbind-2-1.3 host-bound.umockdev -- usbip unbind --busid 2-1.3
-run host-bound__unbind-notbound host-bound.umockdev -- usbip unbind -b 1-5
+run host-bound__unbind-notbound host-bound.umockdev -- usbip unbind -b 1-7
 run host-bound__unbind-hub host-bound.umockdev -- usbip unbind -b 2-1
 run host-bound__unbind-nonexistent host-bound.umockdev -- usbip unbind -b 9-9
-run host-bound__bind-nodrvdir -n host-bound.umockdev -- usbip bind -b 1-5
+run host-bound__bind-nodrvdir -n host-bound.umockdev -- usbip bind -b 1-7
 
 ########## variants
 run host-missing-attr__list-l host-missing-attr.umockdev -- usbip list -l
@@ -181,7 +181,7 @@ list-r-tcp-port-long usbip --tcp-port=$P list --remote=127.0.0.1
 attach-unknown usbip -t $P attach -r 127.0.0.1 -b 9-9
 attach-inuse usbip -t $P attach -r 127.0.0.1 -b 1-3
 attach-error usbip -t $P attach -r 127.0.0.1 -b 1-4
-attach-notbound usbip -t $P attach -r 127.0.0.1 -b 1-5
+attach-notbound usbip -t $P attach -r 127.0.0.1 -b 1-7
 attach-novhci usbip -t $P attach -r 127.0.0.1 -b 1-1
 attach-d-novhci usbip -t $P attach -r 127.0.0.1 -d 1-2
 wire-devlist $WC devlist

@@ -13,8 +13,9 @@
 #   --keep-log DIR  copy the console log, the result lines and the qemu command to DIR.
 #   --only LIST     run only these scenarios (comma-separated; a name also selects
 #                   the scenarios it is a prefix of, e.g. "device-mode").  When an
-#                   ours-* flow scenario is selected, ref-ref runs too (it records
-#                   the reference output the others are compared with).
+#                   ours flow scenario is selected, ref-ref runs too (it records
+#                   the reference output the others are compared with); the same
+#                   for device-mode-ours and device-mode-ref.
 #   --extra FILE    also run the guest shell script FILE (as scenario "extra", after
 #                   the others; /ref and /ours hold the tools, /vmtest/lib.sh the
 #                   helpers): handy for looking at kernel behaviour.
@@ -37,7 +38,9 @@
 #
 # Environment: USBIP_VM_CACHE (cache dir), USBIP_VM_TIMEOUT (seconds for the whole
 # VM, default 300), USBIP_VM_SMP (guest CPUs, default 2), USBIP_VM_STICK_MB (size
-# of the SuperSpeed stick, default 16), USBIP_VM_KEEP_WORK=1 (keep the work dir).
+# of the SuperSpeed stick, default 16), USBIP_VM_KEEP_WORK=1 (keep the work dir),
+# USBIP_VM_KERNEL_META (kernel meta-package, default linux-image-amd64; e.g.
+# linux-image-6.12-amd64 for Debian 12's second kernel, whose modules are .ko.xz).
 
 set -euo pipefail
 umask 022
@@ -48,6 +51,7 @@ CACHE=${USBIP_VM_CACHE:-${HOME:-/root}/.cache/usbip-vm}
 VM_TIMEOUT=${USBIP_VM_TIMEOUT:-300}
 VM_SMP=${USBIP_VM_SMP:-2}
 SS_MB=${USBIP_VM_STICK_MB:-16}
+KMETA=${USBIP_VM_KERNEL_META:-linux-image-amd64}
 HS_MB=8
 
 ALL_SCENARIOS="ref-ref ours-ours ours-client-ref-server ref-client-ours-server device-mode-ref device-mode-ours errors-ref errors figures"
@@ -95,13 +99,18 @@ else
 			case "$s" in "$w"*) SELECTED="$SELECTED $s"; break ;; esac
 		done
 	done
-	[ -n "$SELECTED" ] || die "--only ${ONLY#,}: no such scenario (see --list)"
+	[ -n "$SELECTED" ] || [ -n "$EXTRA" ] || die "--only ${ONLY#,}: no such scenario (see --list)"
 	case " $SELECTED " in
 	*" ours-"*|*" ref-client-ours-server "*)
 		case " $SELECTED " in *" ref-ref "*) ;; *) SELECTED="ref-ref $SELECTED" ;; esac ;;
 	esac
+	case " $SELECTED " in
+	*" device-mode-ours "*)
+		case " $SELECTED " in *" device-mode-ref "*) ;; *) SELECTED="${SELECTED/device-mode-ours/device-mode-ref device-mode-ours}" ;; esac ;;
+	esac
 	SELECTED=$(echo $SELECTED)
 fi
+SELECTED=${SELECTED# }
 if [ -n "$EXTRA" ]; then
 	[ -f "$EXTRA" ] || die "--extra $EXTRA: no such file"
 	SELECTED="$SELECTED extra"
@@ -151,23 +160,24 @@ fetch_kernel() {
 	mkdir -p "$CACHE"
 	local pkg ver stamp want
 	want=$(echo $WANT_MODULES)
-	pkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}') || pkg=""
+	pkg=$(apt-cache depends "$KMETA" 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}') || pkg=""
 	if [ -z "$pkg" ]; then
 		apt_update_once
-		pkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}') || pkg=""
+		pkg=$(apt-cache depends "$KMETA" 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}') || pkg=""
 	fi
 	if [ -n "$pkg" ]; then
 		ver=$(apt-cache policy "$pkg" 2>/dev/null | awk '/Candidate:/ {print $2; exit}')
 		KDIR="$CACHE/kernel-$pkg-${ver//[:~]/_}"
 	else
 		# No package lists and no network: fall back to the newest cached kernel.
-		KDIR=$(ls -d "$CACHE"/kernel-* 2>/dev/null | sort -V | tail -n 1) || KDIR=""
-		[ -n "$KDIR" ] || die "cannot find the package linux-image-amd64 depends on"
-		log "apt-cache has no linux-image-amd64; using cached $KDIR"
+		KDIR=$(grep -lx "$KMETA" "$CACHE"/kernel-*/meta 2>/dev/null | xargs -r -n1 dirname | sort -V | tail -n 1) || KDIR=""
+		[ -n "$KDIR" ] || die "cannot find the package $KMETA depends on"
+		log "apt-cache has no $KMETA; using cached $KDIR"
 	fi
 	stamp="$KDIR/.complete"
 	if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
 		KVER=$(cat "$KDIR/kver")
+		[ -f "$KDIR/meta" ] || echo "$KMETA" >"$KDIR/meta"
 		log "kernel $KVER from cache ($KDIR)"
 		return 0
 	fi
@@ -197,7 +207,7 @@ fetch_kernel() {
 			b = f; sub(/.*\//, "", b); sub(/\.ko(\.(xz|zst|gz))?$/, "", b)
 			if (norm(b) in W) { print f; for (i = 2; i <= NF; i++) print $i; found[norm(b)] = 1 }
 		}
-		END { for (k in W) if (!(k in found)) print "MISSING " k > "/dev/stderr" }
+		END { for (k in W) if (!(k in found)) print "run-vm-tests: note: no module " k " in this kernel (built in or gone), skipped" > "/dev/stderr" }
 	' "$src/modules.dep" | sort -u)
 	[ -n "$files" ] || { rm -rf "$tmp"; die "no modules found"; }
 	rm -rf "$KDIR"
@@ -221,10 +231,11 @@ fetch_kernel() {
 	done
 	depmod -b "$KDIR/modules" "$kv" || die "depmod on the module subset failed"
 	echo "$kv" >"$KDIR/kver"
+	echo "$KMETA" >"$KDIR/meta"
 	rm -rf "$tmp"
-	# Keep only the current kernel in the cache.
+	# Keep only the current kernel of this meta-package in the cache.
 	for f in "$CACHE"/kernel-*; do
-		[ "$f" = "$KDIR" ] || rm -rf "$f"
+		if [ "$f" != "$KDIR" ] && [ "$(cat "$f/meta" 2>/dev/null)" = "$KMETA" ]; then rm -rf "$f"; fi
 	done
 	echo "$want" >"$stamp"
 	KVER=$kv
@@ -260,7 +271,7 @@ copy_libs() {
 
 is_elf() { [ "$(head -c 4 "$1" 2>/dev/null | od -An -c | tr -d ' ')" = '177ELF' ]; }
 
-OURS_BIN="" OURS_SBIN_USBIP="" OURS_SBIN_USBIPD="" OURS_LIBDIR=""
+OURS_SBIN_USBIP="" OURS_SBIN_USBIPD="" OURS_LIBDIR=""
 locate_ours() {
 	[ -n "$OURS" ] || return 0
 	[ -d "$OURS" ] || die "--ours $OURS: not a directory"
@@ -358,6 +369,10 @@ build_initramfs() {
 T0=$(date +%s)
 ensure_host_tools
 locate_ours
+mkdir -p "$CACHE"
+# One run at a time fills or reads the cache (held until the initramfs is built).
+exec 9>"$CACHE/.lock"
+command -v flock >/dev/null 2>&1 && flock 9
 fetch_kernel
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/usbip-vm.XXXXXX")
@@ -373,6 +388,7 @@ HS_SHA=$(sha256sum "$WORK/hs.img" | cut -d' ' -f1)
 cp "$WORK/ss.img" "$WORK/ss.orig"
 
 build_initramfs "$WORK"
+exec 9>&-
 log "initramfs $(du -h "$WORK/initrd" | cut -f1), scenarios: $SELECTED"
 
 CONSOLE="$WORK/console.log"
@@ -450,8 +466,13 @@ if [ -n "$failed" ]; then
 		echo "---- console log tail (VM did not finish) ----"
 		tail -n 80 "$CONSOLE.clean"
 	fi
-	[ -n "$KEEPLOG" ] && echo "console log saved to $KEEPLOG/console.log" ||
-		{ mkdir -p "$CACHE/logs"; cp "$CONSOLE.clean" "$CACHE/logs/console-last-failure.log"; echo "console log saved to $CACHE/logs/console-last-failure.log"; }
+	if [ -n "$KEEPLOG" ]; then
+		echo "console log saved to $KEEPLOG/console.log"
+	else
+		mkdir -p "$CACHE/logs"
+		cp "$CONSOLE.clean" "$CACHE/logs/console-last-failure.log"
+		echo "console log saved to $CACHE/logs/console-last-failure.log"
+	fi
 fi
 boot=$(sed -n 's/^VMTEST: INFO userspace-at \([0-9.]*\).*/\1/p' "$RESULTS.clean" | head -n 1)
 log "VM ran $((TE - TB))s (userspace after ${boot:-?}s of guest uptime), total $((TE - T0))s"

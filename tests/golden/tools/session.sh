@@ -13,9 +13,10 @@ ST="strace -f -xx -s 4096 -e trace=openat,open,creat,write,close,mkdir,unlink,rm
 tmp=$(mktemp -d)
 $ST -o "$tmp/usbipd.strace" sh -c 'echo $$ > "$1"; shift; exec usbipd "$@"' sh \
     "$tmp/pid" -t "$port" "$@" 2> "$out/${pre}__usbipd.err" &
+spid=$!
 i=0
 while ! grep -q "listening on" "$out/${pre}__usbipd.err" 2>/dev/null; do
-    i=$((i+1)); [ $i -gt 100 ] && { echo "usbipd did not start" >&2; break; }
+    i=$((i+1)); [ $i -gt 600 ] && { echo "usbipd did not start" >&2; break; }
     sleep 0.1
 done
 while read -r slug cmd; do
@@ -28,10 +29,8 @@ while read -r slug cmd; do
     sleep 0.3   # let usbipd's child finish logging
 done
 kill -TERM "$(cat "$tmp/pid")"
-wait
-# usbipd's exit status: from the strace log ("+++ exited with N +++" of the main pid)
-pid=$(cat "$tmp/pid")
-sed -n "s/^$pid +++ exited with \([0-9]*\) +++$/\1/p" "$tmp/usbipd.strace" > "$out/${pre}__usbipd.rc"
+# strace exits with the traced program's exit status
+wait "$spid"; echo $? > "$out/${pre}__usbipd.rc"
 python3 "$tools/strace-writes.py" "$tmp/usbipd.strace" > "$out/${pre}__usbipd.writes"
 [ -s "$out/${pre}__usbipd.writes" ] || rm -f "$out/${pre}__usbipd.writes"
 for f in "$out/${pre}__"*.err; do
