@@ -156,7 +156,7 @@ static int visit_local(struct usbip_ctx *ctx, struct udev_device *d, void *data)
 	pid = udev_device_get_sysattr_value(d, "idProduct");
 	if (!vid || !pid || !udev_device_get_sysattr_value(d, "bConfigurationValue") ||
 	    !udev_device_get_sysattr_value(d, "bNumInterfaces"))
-		return -ENODATA;
+		return -ENOENT;
 	ld = grow((void **)&l->devs, &l->n, sizeof(*ld));
 	if (!ld)
 		return -ENOMEM;
@@ -168,17 +168,15 @@ static int visit_local(struct usbip_ctx *ctx, struct udev_device *d, void *data)
 	return 0;
 }
 
-USBIP_EXPORT int usbip_list_local(struct usbip_ctx *ctx, struct usbip_local_device **out)
+USBIP_EXPORT int usbip_list_local(struct usbip_ctx *ctx, struct usbip_local_device **out,
+				  size_t *count)
 {
 	struct local_list l = { NULL, 0 };
 	int r = foreach_device(ctx, "usb", visit_local, &l);
 
-	if (r < 0) {
-		free(l.devs);
-		return r;
-	}
 	*out = l.devs;
-	return (int)l.n;
+	*count = l.n;
+	return r;
 }
 
 static int read_status(const char *syspath)
@@ -423,10 +421,12 @@ USBIP_EXPORT int usbip_bind(struct usbip_ctx *ctx, const char *busid)
 		int r2;
 
 		ERR(ctx, "write %s to " USBIP_HOST_DRV_DIR "/bind: %s", busid, strerror(-r));
-		/* rebind drops the table entry and lets the old driver probe again. */
-		r2 = sysfs_write(USBIP_HOST_DRV_DIR "/rebind", busid);
+		/* Drop the table entry and let the old driver probe the device again.
+		 * Not "rebind": for a device the stub never probed it oopses 6.1. */
+		sysfs_writef(USBIP_HOST_DRV_DIR "/match_busid", "del %s", busid);
+		r2 = sysfs_write("/sys/bus/usb/drivers_probe", busid);
 		if (r2 < 0)
-			sysfs_writef(USBIP_HOST_DRV_DIR "/match_busid", "del %s", busid);
+			DBG(ctx, "reprobe %s: %s", busid, strerror(-r2));
 	}
 out:
 	udev_device_unref(d);

@@ -159,11 +159,18 @@ enum usbip_speed usbip_speed_from_sysfs(const char *s);
 /*
  * Connect to host:service (IPv4 or IPv6, each address in turn) with
  * TCP_NODELAY and SO_KEEPALIVE set and @timeout_ms per address.
- * Returns a socket fd, or -errno; for a name resolution failure it returns
- * -EHOSTUNREACH and logs the resolver's text.
+ * Returns a socket fd, -errno of the last address tried, or for a name
+ * resolution failure USBIP_ERR_RESOLVE + the getaddrinfo() code.
  */
 int usbip_net_connect(struct usbip_ctx *ctx, const char *host,
 		      const char *service, int timeout_ms);
+/*
+ * Text for a negative error code of this library: strerror() for errnos,
+ * the resolver's text for name resolution failures of usbip_net_connect()
+ * (codes at or below USBIP_ERR_RESOLVE).
+ */
+#define USBIP_ERR_RESOLVE	(-10000)
+const char *usbip_strerror(int err);
 /*
  * Read or write exactly @len bytes before @deadline_ms (CLOCK_MONOTONIC
  * milliseconds, see usbip_now_ms()).  Returns 0, -ETIMEDOUT,
@@ -220,10 +227,12 @@ struct usbip_local_device {
 
 /*
  * Local USB devices that are not hubs and not imported through vhci_hcd,
- * in udev enumeration order.  Returns the count (>= 0) and a malloc'ed array
- * in @out, or -errno (-ENODATA when a device lacks a required attribute).
+ * in udev enumeration order, as a malloc'ed array in @out (free it whatever
+ * the result) of @count entries.  Returns 0 or -errno; -ENOENT when a device
+ * lacks a required attribute, with the devices before it in @out.
  */
-int usbip_list_local(struct usbip_ctx *ctx, struct usbip_local_device **out);
+int usbip_list_local(struct usbip_ctx *ctx, struct usbip_local_device **out,
+		     size_t *count);
 
 /* Which kernel driver exports devices: usbip-host (host mode, default) or
  * usbip-vudc (device mode, usbipd -e). */

@@ -122,6 +122,14 @@ fail:
 	return err;
 }
 
+USBIP_EXPORT const char *usbip_strerror(int err)
+{
+	/* getaddrinfo() codes are small negative numbers. */
+	if (err <= USBIP_ERR_RESOLVE && err > USBIP_ERR_RESOLVE - 1000)
+		return gai_strerror(err - USBIP_ERR_RESOLVE);
+	return strerror(-err);
+}
+
 USBIP_EXPORT int usbip_net_connect(struct usbip_ctx *ctx, const char *host,
 				   const char *service, int timeout_ms)
 {
@@ -130,9 +138,11 @@ USBIP_EXPORT int usbip_net_connect(struct usbip_ctx *ctx, const char *host,
 	int r, fd = -ECONNREFUSED;
 
 	r = getaddrinfo(host, service, &hints, &res);
+	if (r == EAI_SYSTEM)
+		return -errno;
 	if (r) {
-		ERR(ctx, "%s:%s: %s", host, service, gai_strerror(r));
-		return -EHOSTUNREACH;
+		DBG(ctx, "resolve %s:%s: %s", host, service, gai_strerror(r));
+		return USBIP_ERR_RESOLVE + r;
 	}
 	for (ai = res; ai; ai = ai->ai_next) {
 		fd = connect_one(ai, timeout_ms);

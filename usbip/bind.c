@@ -16,7 +16,7 @@ static void bind_usage(void)
 static void unbind_usage(void)
 {
 	printf("usage: usbip unbind <args>\n"
-	       "    -b, --busid=<busid>    Unbind device from usbip-host.ko on <busid>\n");
+	       "    -b, --busid=<busid>    Unbind usbip-host.ko from device on <busid>\n");
 }
 
 /* Parses -b/--busid; returns the bus id, or NULL after printing usage. */

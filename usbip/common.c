@@ -10,7 +10,7 @@ int cli_connect(struct usbip_cli *cli, const char *host)
 	int fd = usbip_net_connect(cli->ctx, host, cli->port, cli->timeout_ms);
 
 	if (fd < 0)
-		err("could not connect to %s:%s: %s", host, cli->port, strerror(-fd));
+		err("could not connect to %s:%s: %s", host, cli->port, usbip_strerror(fd));
 	return fd;
 }
 

@@ -10,8 +10,7 @@
 static void usage(void)
 {
 	printf("usage: usbip detach <args>\n"
-	       "    -p, --port=<port>    "
-	       "    port the device is on\n");
+	       "    -p, --port=<port>    vhci_hcd port the device is on\n");
 }
 
 static int detach(struct usbip_cli *cli, const char *arg)

@@ -10,7 +10,7 @@
 
 static void usage(void)
 {
-	printf("usage: usbip list [options]\n"
+	printf("usage: usbip list [-p|--parsable] <args>\n"
 	       "    -p, --parsable         Parsable list format\n"
 	       "    -r, --remote=<host>    List the exportable USB devices on <host>\n"
 	       "    -l, --local            List the local USB devices\n"
@@ -80,15 +80,17 @@ static void print_device(struct usbip_cli *cli, bool parsable, const char *busid
 static int list_local(struct usbip_cli *cli, bool parsable)
 {
 	struct usbip_local_device *devs;
-	int n = usbip_list_local(cli->ctx, &devs);
+	size_t n;
+	int r = usbip_list_local(cli->ctx, &devs, &n);
 
-	if (n < 0) {
-		err("problem getting device attributes: %s", strerror(-n));
-		return -1;
-	}
-	for (int i = 0; i < n; i++)
+	/* Like the kernel's tool, show what was read before a faulty device. */
+	for (size_t i = 0; i < n; i++)
 		print_device(cli, parsable, devs[i].busid, devs[i].idVendor, devs[i].idProduct);
 	free(devs);
+	if (r < 0) {
+		err("problem getting device attributes: %s", strerror(-r));
+		return -1;
+	}
 	return 0;
 }
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* usbip port: list the devices imported on this machine. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -12,18 +13,21 @@ static void show_port(struct usbip_cli *cli, struct usbip_vhci *vhci,
 	uint16_t vendor = 0, product = 0;
 	uint32_t speed = 0;
 	char name[512];
+	int r;
 
 	if (usbip_vhci_port_device(vhci, p, &speed, &vendor, &product) < 0)
 		dbg("port %u: local device %s not found", p->port, p->local_busid);
 	printf("Port %02u: <%s> at %s\n", p->port, usbip_dev_status_str(p->status),
 	       usbip_speed_str(speed));
 	printf("       %s\n", usbip_names_product(cli->ctx, name, sizeof(name), vendor, product));
-	if (usbip_record_read(cli->ctx, p->port, &rec) == 0) {
+	r = usbip_record_read(cli->ctx, p->port, &rec);
+	if (r == 0) {
 		printf("%10s -> usbip://%s:%s/%s\n", p->local_busid, rec.host, rec.service,
 		       rec.busid);
 	} else {
 		printf("%10s -> unknown host, remote port and remote busid\n", p->local_busid);
-		err("read_record");
+		err("read_record: %s/port%u: %s", usbip_get_state_dir(cli->ctx), p->port,
+		    r == -EBADMSG ? "not a valid record" : strerror(-r));
 	}
 	printf("%10s -> remote bus/dev %03u/%03u\n", "", p->devid >> 16, p->devid & 0xffff);
 }

@@ -139,8 +139,8 @@ int main(int argc, char *argv[])
 		return EXIT_FAILURE;
 	}
 	log_setup(cli.ctx, "usbip", debug, use_syslog, true);
-	if (cli.port != (const char *)USBIP_DEFAULT_PORT_STR || debug)
-		dbg("using port %s", cli.port);
+	if (cli.port != (const char *)USBIP_DEFAULT_PORT_STR)
+		info("using port %s (\"%s\")", cli.port, cli.port);
 
 	cmd = argv[optind];
 	if (cmd) {

@@ -116,7 +116,7 @@ static void handle_devlist(struct conn *c)
 	reply->data[10] = (uint8_t)(ndev >> 8);
 	reply->data[11] = (uint8_t)ndev;
 	info("exportable devices: %u", ndev);
-	dbg("request %#x(%d): complete", USBIP_OP_REQ_DEVLIST, c->fd);
+	info("request %#x(%d): complete", USBIP_OP_REQ_DEVLIST, c->fd);
 	n = (int)reply->len;
 	conn_reply(c, g_byte_array_free(reply, FALSE), (size_t)n);
 }
@@ -125,6 +125,7 @@ static void reply_import_status(struct conn *c, uint32_t status)
 {
 	uint8_t *buf = g_malloc(USBIP_OP_COMMON_SIZE);
 
+	info("request %#x(%d): failed", USBIP_OP_REQ_IMPORT, c->fd);
 	usbip_op_common_encode(buf, USBIP_OP_REP_IMPORT, status);
 	conn_reply(c, buf, USBIP_OP_COMMON_SIZE);
 }
@@ -185,7 +186,7 @@ static void handle_import(struct conn *c)
 	usbip_op_common_encode(buf, USBIP_OP_REP_IMPORT, USBIP_ST_OK);
 	usbip_device_encode(buf + USBIP_OP_COMMON_SIZE, &found->dev);
 	free(devs);
-	dbg("request %#x(%d): complete", USBIP_OP_REQ_IMPORT, c->fd);
+	info("request %#x(%d): complete", USBIP_OP_REQ_IMPORT, c->fd);
 	conn_reply(c, buf, USBIP_IMPORT_REP_SIZE);
 }
 
@@ -197,8 +198,8 @@ static bool dispatch(struct conn *c)
 	int r = usbip_op_common_decode(c->in, c->have, &code, &status);
 
 	if (r == -EPROTO) {
-		info("%s: USBIP Kernel and tool version mismatch: %#06x %#06x", c->peer,
-		     (unsigned)(c->in[0] << 8 | c->in[1]), USBIP_PROTO_VERSION);
+		err("USBIP Kernel and tool version mismatch: %u %u: closing %s",
+		    (unsigned)(c->in[0] << 8 | c->in[1]), USBIP_PROTO_VERSION, c->peer);
 		return false;
 	}
 	if (status != 0) {
@@ -219,7 +220,8 @@ static bool dispatch(struct conn *c)
 		handle_import(c);
 		return true;
 	default:
-		info("%s: received an unknown opcode: %#06x", c->peer, code);
+		err("received an unknown opcode: %#x", code);
+		info("request %#x(%d): failed", code, c->fd);
 		return false;
 	}
 }

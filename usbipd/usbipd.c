@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* usbipd: export USB devices over the network (USB/IP server). */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <glib-unix.h>
 #include <netdb.h>
@@ -49,7 +50,8 @@ static const char usage_text[] =
 	"		Print this help.\n"
 	"\n"
 	"	-v, --version\n"
-	"		Show version.\n";
+	"		Show version.\n"
+	"\n";
 
 static void usage(void)
 {
@@ -66,7 +68,8 @@ static gboolean on_quit_signal(gpointer data)
 
 static int write_pid_file(const char *path)
 {
-	FILE *f = fopen(path, "we");
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	FILE *f = fd < 0 ? NULL : fdopen(fd, "w");
 
 	if (!f) {
 		err("cannot write PID file %s: %s", path, strerror(errno));
@@ -116,7 +119,8 @@ int main(int argc, char *argv[])
 	int opt, r = EXIT_FAILURE;
 
 	log_setup(NULL, "usbipd", false, false, true);
-	while ((opt = getopt_long(argc, argv, "46DdeP::t:hv", opts, NULL)) != -1) {
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":46DdeP::t:hv", opts, NULL)) != -1) {
 		switch (opt) {
 		case '4':
 			ipv4 = true;
@@ -145,6 +149,7 @@ int main(int argc, char *argv[])
 				return EXIT_FAILURE;
 			}
 			d.port = optarg;
+			info("using port %s (\"%s\")", optarg, optarg);
 			break;
 		case 'h':
 			usage();
@@ -152,16 +157,22 @@ int main(int argc, char *argv[])
 		case 'v':
 			printf("usbipd (%s)\n", USBIP_COMPAT_VERSION);
 			return EXIT_SUCCESS;
+		case ':':
+			fprintf(stderr, "usbipd: option requires an argument -- '%c'\n", optopt);
+			usage();
+			return EXIT_FAILURE;
 		default:
+			if (optopt)
+				fprintf(stderr, "usbipd: invalid option -- '%c'\n", optopt);
+			else
+				fprintf(stderr, "usbipd: unrecognized option '%s'\n",
+					argv[optind - 1]);
 			usage();
 			return EXIT_FAILURE;
 		}
 	}
-	if (optind < argc) {
-		err("unexpected argument '%s'", argv[optind]);
-		usage();
-		return EXIT_FAILURE;
-	}
+	if (optind < argc)
+		info("ignoring argument '%s'", argv[optind]);
 	if (ipv4 != ipv6)
 		d.family = ipv4 ? AF_INET : AF_INET6;
 
