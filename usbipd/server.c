@@ -81,18 +81,12 @@ static gboolean on_writable(gint fd, GIOCondition cond, gpointer data)
 /* Devices as DEVLIST shows them: the kernel tool's order, in-use ones left out. */
 static void handle_devlist(struct conn *c)
 {
-	struct usbip_exported *devs;
 	GByteArray *reply = g_byte_array_new();
 	uint8_t buf[USBIP_DEVICE_SIZE];
 	uint32_t ndev = 0;
 	int n;
+	struct usbip_exported *devs = devices_get(c->d->devices, &n);
 
-	n = usbip_list_exported(c->d->ctx, c->d->backend, &devs);
-	if (n < 0) {
-		err("%s: cannot list devices: %s", c->peer, strerror(-n));
-		n = 0;
-		devs = NULL;
-	}
 	usbip_op_common_encode(buf, USBIP_OP_REP_DEVLIST, USBIP_ST_OK);
 	g_byte_array_append(reply, buf, USBIP_OP_COMMON_SIZE);
 	g_byte_array_append(reply, (const guint8 *)"\0\0\0\0", 4);
@@ -100,7 +94,7 @@ static void handle_devlist(struct conn *c)
 	for (int i = n - 1; i >= 0; i--) {
 		const struct usbip_device *dev = &devs[i].dev;
 
-		if (devs[i].status == USBIP_SDEV_ST_USED)
+		if (devs[i].status == USBIP_SDEV_ST_USED || devs[i].status < 0)
 			continue;
 		ndev++;
 		usbip_device_encode(buf, dev);
@@ -110,7 +104,6 @@ static void handle_devlist(struct conn *c)
 			g_byte_array_append(reply, buf, USBIP_INTERFACE_SIZE);
 		}
 	}
-	free(devs);
 	reply->data[8] = (uint8_t)(ndev >> 24);
 	reply->data[9] = (uint8_t)(ndev >> 16);
 	reply->data[10] = (uint8_t)(ndev >> 8);
@@ -119,6 +112,25 @@ static void handle_devlist(struct conn *c)
 	info("request %#x(%d): complete", USBIP_OP_REQ_DEVLIST, c->fd);
 	n = (int)reply->len;
 	conn_reply(c, g_byte_array_free(reply, FALSE), (size_t)n);
+}
+
+/*
+ * The kernel owns the connection after the import; keepalive (and a user
+ * timeout for unacknowledged data) is what frees the device when the client
+ * vanishes without closing.
+ */
+static void set_keepalive(struct usbipd *d, int fd)
+{
+	const struct config *c = &d->cfg;
+	int one = 1;
+	unsigned user_timeout = (unsigned)(c->keepalive_idle +
+				c->keepalive_interval * c->keepalive_count) * 1000;
+
+	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &c->keepalive_idle, sizeof(int));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &c->keepalive_interval, sizeof(int));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &c->keepalive_count, sizeof(int));
+	setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout, sizeof(user_timeout));
 }
 
 static void reply_import_status(struct conn *c, uint32_t status)
@@ -149,17 +161,17 @@ static void handle_import(struct conn *c)
 		reply_import_status(c, USBIP_ST_NODEV);
 		return;
 	}
-	n = usbip_list_exported(c->d->ctx, c->d->backend, &devs);
+	devs = devices_get(c->d->devices, &n);
 	for (int i = 0; i < n; i++)
-		if (strcmp(devs[i].dev.busid, busid) == 0)
+		if (strcmp(devs[i].dev.busid, busid) == 0 && devs[i].status >= 0)
 			found = &devs[i];
 	if (!found) {
 		info("requested device not found: %s", busid);
-		free(n > 0 ? devs : NULL);
 		reply_import_status(c, USBIP_ST_NODEV);
 		return;
 	}
 	info("found requested device: %s", busid);
+	set_keepalive(c->d, c->fd);
 	r = usbip_export(c->d->ctx, found, c->fd);
 	switch (r) {
 	case 0:
@@ -177,7 +189,6 @@ static void handle_import(struct conn *c)
 	}
 	if (status != USBIP_ST_OK) {
 		info("%s: import of %s failed: %s", c->peer, busid, usbip_op_status_str(status));
-		free(devs);
 		reply_import_status(c, status);
 		return;
 	}
@@ -185,7 +196,6 @@ static void handle_import(struct conn *c)
 	buf = g_malloc(USBIP_IMPORT_REP_SIZE);
 	usbip_op_common_encode(buf, USBIP_OP_REP_IMPORT, USBIP_ST_OK);
 	usbip_device_encode(buf + USBIP_OP_COMMON_SIZE, &found->dev);
-	free(devs);
 	info("request %#x(%d): complete", USBIP_OP_REQ_IMPORT, c->fd);
 	conn_reply(c, buf, USBIP_IMPORT_REP_SIZE);
 }
@@ -266,7 +276,7 @@ static gboolean on_deadline(gpointer data)
 	struct conn *c = data;
 
 	info("%s: no complete request within %d ms, closing", c->peer,
-	     c->d->handshake_timeout_ms);
+	     c->d->cfg.timeout_ms);
 	c->timer_source = 0;
 	conn_free(c);
 	return G_SOURCE_REMOVE;
@@ -305,9 +315,14 @@ static gboolean on_accept(gint lfd, GIOCondition cond, gpointer data)
 	c->need = USBIP_OP_COMMON_SIZE;
 	format_peer(&ss, len, c->peer, sizeof(c->peer));
 	d->nconns++;
-	if (d->nconns > d->max_handshakes) {
+	if (!acl_allows(d->cfg.allow, (struct sockaddr *)&ss)) {
+		info("denied access from %s", c->peer);
+		conn_free(c);
+		return G_SOURCE_CONTINUE;
+	}
+	if (d->nconns > d->cfg.max_handshakes) {
 		info("%s: too many connections in progress (%u), closing", c->peer,
-		     d->max_handshakes);
+		     d->cfg.max_handshakes);
 		conn_free(c);
 		return G_SOURCE_CONTINUE;
 	}
@@ -315,8 +330,20 @@ static gboolean on_accept(gint lfd, GIOCondition cond, gpointer data)
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
 	c->io_source = g_unix_fd_add(fd, G_IO_IN, on_readable, c);
-	c->timer_source = g_timeout_add(d->handshake_timeout_ms, on_deadline, c);
+	c->timer_source = g_timeout_add((guint)d->cfg.timeout_ms, on_deadline, c);
 	return G_SOURCE_CONTINUE;
+}
+
+struct listener {
+	int fd;
+	guint source;
+};
+
+static void add_listener(struct usbipd *d, int fd)
+{
+	struct listener l = { fd, g_unix_fd_add(fd, G_IO_IN, on_accept, d) };
+
+	g_array_append_val(d->listeners, l);
 }
 
 static int listen_one(struct usbipd *d, const struct addrinfo *ai)
@@ -340,35 +367,56 @@ static int listen_one(struct usbipd *d, const struct addrinfo *ai)
 	if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, SOMAXCONN) < 0) {
 		int e = errno;
 
-		err("listen on %s: %s", name, strerror(e));
+		err("bind: %s: %d (%s)", name, e, strerror(e));
 		close(fd);
 		return -e;
 	}
 	info("listening on %s", name);
-	g_ptr_array_add(d->listeners, GUINT_TO_POINTER(g_unix_fd_add(fd, G_IO_IN,
-								     on_accept, d)));
+	add_listener(d, fd);
 	return 0;
 }
 
-int server_listen(struct usbipd *d)
+/* Listens on @host (NULL: the wildcard addresses) at the configured port. */
+static int listen_host(struct usbipd *d, const char *host)
 {
 	struct addrinfo hints = {
-		.ai_family = d->family,
+		.ai_family = d->cfg.ipv4 == d->cfg.ipv6 ? AF_UNSPEC :
+			     d->cfg.ipv4 ? AF_INET : AF_INET6,
 		.ai_socktype = SOCK_STREAM,
-		.ai_flags = AI_PASSIVE,
+		.ai_flags = AI_PASSIVE | (host ? AI_NUMERICHOST : 0),
 	};
 	struct addrinfo *res, *ai;
 	int r;
 
-	d->listeners = g_ptr_array_new();
-	r = getaddrinfo(NULL, d->port, &hints, &res);
+	r = getaddrinfo(host, d->cfg.port, &hints, &res);
 	if (r) {
-		err("getaddrinfo: %s", gai_strerror(r));
+		err("listen address %s: %s", host ? host : "*", gai_strerror(r));
 		return -EINVAL;
 	}
 	for (ai = res; ai; ai = ai->ai_next)
 		listen_one(d, ai);
 	freeaddrinfo(res);
+	return 0;
+}
+
+int server_listen(struct usbipd *d)
+{
+	d->listeners = g_array_new(FALSE, FALSE, sizeof(struct listener));
+	if (d->cfg.listen->len == 0)
+		listen_host(d, NULL);
+	for (guint i = 0; i < d->cfg.listen->len; i++) {
+		char *a = g_strdup(g_ptr_array_index(d->cfg.listen, i));
+		size_t n = strlen(a);
+
+		/* "[::1]" as in URLs is accepted too. */
+		if (n > 2 && a[0] == '[' && a[n - 1] == ']') {
+			a[n - 1] = '\0';
+			listen_host(d, a + 1);
+		} else {
+			listen_host(d, a);
+		}
+		g_free(a);
+	}
 	if (d->listeners->len == 0) {
 		err("failed to open a listening socket");
 		return -EADDRNOTAVAIL;
@@ -376,12 +424,37 @@ int server_listen(struct usbipd *d)
 	return 0;
 }
 
+int server_adopt(struct usbipd *d, int first_fd, int count)
+{
+	d->listeners = g_array_new(FALSE, FALSE, sizeof(struct listener));
+	for (int fd = first_fd; fd < first_fd + count; fd++) {
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+		char name[NI_MAXHOST + NI_MAXSERV + 4];
+
+		if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0) {
+			err("socket %d from the service manager: %s", fd, strerror(errno));
+			continue;
+		}
+		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+		fcntl(fd, F_SETFD, FD_CLOEXEC);
+		format_peer(&ss, len, name, sizeof(name));
+		info("listening on %s (socket activation)", name);
+		add_listener(d, fd);
+	}
+	return d->listeners->len ? (int)d->listeners->len : -EBADF;
+}
+
 void server_stop(struct usbipd *d)
 {
 	if (!d->listeners)
 		return;
-	for (guint i = 0; i < d->listeners->len; i++)
-		g_source_remove(GPOINTER_TO_UINT(g_ptr_array_index(d->listeners, i)));
-	g_ptr_array_free(d->listeners, TRUE);
+	for (guint i = 0; i < d->listeners->len; i++) {
+		struct listener *l = &g_array_index(d->listeners, struct listener, i);
+
+		g_source_remove(l->source);
+		close(l->fd);
+	}
+	g_array_free(d->listeners, TRUE);
 	d->listeners = NULL;
 }

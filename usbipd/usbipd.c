@@ -14,10 +14,14 @@
 #include <unistd.h>
 
 #include "config.h"
+#ifdef HAVE_SYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
 #include "log.h"
 #include "usbipd.h"
 
 #define DEFAULT_PID_FILE "/var/run/usbipd.pid"
+#define USBIPD_CONF SYSCONFDIR "/usbip/usbipd.conf"
 
 static const char usage_text[] =
 	"usage: usbipd [options]\n"
@@ -51,6 +55,29 @@ static const char usage_text[] =
 	"\n"
 	"	-v, --version\n"
 	"		Show version.\n"
+	"\n"
+	"	-c FILE, --config FILE\n"
+	"		Read settings from FILE (default " USBIPD_CONF ").\n"
+	"\n"
+	"	--allow PREFIX\n"
+	"		Accept clients from this address or CIDR prefix only\n"
+	"		(repeatable; default: everyone).\n"
+	"\n"
+	"	--listen ADDRESS\n"
+	"		Listen on this address only (repeatable).\n"
+	"\n"
+	"	--timeout SECONDS\n"
+	"		Close connections that have not sent a complete\n"
+	"		request within SECONDS (default 10).\n"
+	"\n"
+	"	--max-handshakes N\n"
+	"		Close new connections while N are unanswered (default 256).\n"
+	"\n"
+	"	--keepalive-idle S, --keepalive-interval S, --keepalive-count N\n"
+	"		TCP keepalive of exported connections (default 30, 10, 3).\n"
+	"\n"
+	"	-l, --log\n"
+	"		Log to syslog.\n"
 	"\n";
 
 static void usage(void)
@@ -62,7 +89,49 @@ static gboolean on_quit_signal(gpointer data)
 {
 	struct usbipd *d = data;
 
+#ifdef HAVE_SYSTEMD
+	sd_notify(0, "STOPPING=1");
+#endif
 	g_main_loop_quit(d->loop);
+	return G_SOURCE_CONTINUE;
+}
+
+/* Reads the configuration file again; the command line still wins. */
+static bool reload(struct usbipd *d)
+{
+	struct config file, merged;
+	const char *path = d->cli.file ? d->cli.file : USBIPD_CONF;
+
+	config_defaults(&file);
+	if (!config_load(&file, path, d->cli.file != NULL)) {
+		config_clear(&file);
+		return false;
+	}
+	config_merge(&merged, &file, &d->cli);
+	config_clear(&file);
+	if (d->loop && (strcmp(merged.port, d->cfg.port) != 0 ||
+			merged.ipv4 != d->cfg.ipv4 || merged.ipv6 != d->cfg.ipv6 ||
+			merged.listen->len != d->cfg.listen->len || merged.device != d->cfg.device))
+		info("%s: listening addresses and mode change at the next restart", path);
+	config_clear(&d->cfg);
+	d->cfg = merged;
+	log_setup(d->ctx, "usbipd", d->cfg.debug, d->use_syslog, !d->use_syslog);
+	return true;
+}
+
+static gboolean on_hangup(gpointer data)
+{
+	struct usbipd *d = data;
+
+#ifdef HAVE_SYSTEMD
+	sd_notify(0, "RELOADING=1");
+#endif
+	info("reloading configuration");
+	if (!reload(d))
+		err("configuration not reloaded; the previous settings stay in force");
+#ifdef HAVE_SYSTEMD
+	sd_notify(0, "READY=1");
+#endif
 	return G_SOURCE_CONTINUE;
 }
 
@@ -73,25 +142,34 @@ static int write_pid_file(const char *path)
 
 	if (!f) {
 		err("cannot write PID file %s: %s", path, strerror(errno));
-		return -errno;
+		if (fd >= 0)
+			close(fd);
+		return -1;
 	}
 	fprintf(f, "%d\n", (int)getpid());
 	if (fclose(f) != 0) {
 		err("cannot write PID file %s: %s", path, strerror(errno));
-		return -errno;
+		return -1;
 	}
 	return 0;
 }
 
-static bool parse_port(const char *s)
+/* Sockets handed over by systemd (socket activation), or 0. */
+static int listen_fds(void)
 {
-	char *end;
-	long v;
+#ifdef HAVE_SYSTEMD
+	int n = sd_listen_fds(1);
 
-	errno = 0;
-	v = strtol(s, &end, 10);
-	return *s && !*end && !errno && v >= 0 && v <= 65535;
+	return n > 0 ? n : 0;
+#else
+	return 0;
+#endif
 }
+
+enum {
+	OPT_TIMEOUT = 256, OPT_ALLOW, OPT_LISTEN, OPT_MAX_HANDSHAKES,
+	OPT_KA_IDLE, OPT_KA_INTERVAL, OPT_KA_COUNT,
+};
 
 int main(int argc, char *argv[])
 {
@@ -105,51 +183,62 @@ int main(int argc, char *argv[])
 		{ "tcp-port", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'v' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "log", no_argument, NULL, 'l' },
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "allow", required_argument, NULL, OPT_ALLOW },
+		{ "listen", required_argument, NULL, OPT_LISTEN },
+		{ "max-handshakes", required_argument, NULL, OPT_MAX_HANDSHAKES },
+		{ "keepalive-idle", required_argument, NULL, OPT_KA_IDLE },
+		{ "keepalive-interval", required_argument, NULL, OPT_KA_INTERVAL },
+		{ "keepalive-count", required_argument, NULL, OPT_KA_COUNT },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct usbipd d = {
-		.backend = USBIP_BACKEND_HOST,
-		.family = AF_UNSPEC,
-		.port = USBIP_DEFAULT_PORT_STR,
-		.handshake_timeout_ms = 10000,
-		.max_handshakes = 256,
+	/* Long options that map 1:1 onto configuration keys. */
+	static const struct { int opt; const char *key; } keyed[] = {
+		{ '4', "ipv4" }, { '6', "ipv6" }, { 'd', "debug" }, { 'e', "device" },
+		{ 't', "tcp-port" }, { OPT_TIMEOUT, "timeout" }, { OPT_ALLOW, "allow" },
+		{ OPT_LISTEN, "listen" }, { OPT_MAX_HANDSHAKES, "max-handshakes" },
+		{ OPT_KA_IDLE, "keepalive-idle" }, { OPT_KA_INTERVAL, "keepalive-interval" },
+		{ OPT_KA_COUNT, "keepalive-count" },
 	};
-	bool ipv4 = false, ipv6 = false, daemonize = false, debug = false;
-	const char *pid_file = NULL;
-	int opt, r = EXIT_FAILURE;
+	struct usbipd d = { 0 };
+	bool daemonize = false;
+	int opt, nfds, r = EXIT_FAILURE;
 
 	log_setup(NULL, "usbipd", false, false, true);
+	config_defaults(&d.cli);
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":46DdeP::t:hv", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":46DdeP::t:hvc:l", opts, NULL)) != -1) {
+		const char *key = NULL;
+
+		for (size_t i = 0; i < G_N_ELEMENTS(keyed); i++)
+			if (keyed[i].opt == opt)
+				key = keyed[i].key;
+		if (key) {
+			if (!config_set(&d.cli, key, optarg, "command line"))
+				return EXIT_FAILURE;
+			if (opt == 't')
+				info("using port %s (\"%s\")", optarg, optarg);
+			continue;
+		}
 		switch (opt) {
-		case '4':
-			ipv4 = true;
-			break;
-		case '6':
-			ipv6 = true;
-			break;
 		case 'D':
 			daemonize = true;
 			break;
-		case 'd':
-			debug = true;
+		case 'l':
+			d.use_syslog = true;
 			break;
-		case 'e':
-			d.backend = USBIP_BACKEND_VUDC;
+		case 'c':
+			g_free(d.cli.file);
+			d.cli.file = g_strdup(optarg);
 			break;
 		case 'P':
 			/* Also take "--pid FILE", the form the help text shows. */
 			if (!optarg && optind < argc && argv[optind][0] != '-')
 				optarg = argv[optind++];
-			pid_file = optarg ? optarg : DEFAULT_PID_FILE;
-			break;
-		case 't':
-			if (!parse_port(optarg)) {
-				err("invalid port %s: give a number from 0 to 65535", optarg);
-				return EXIT_FAILURE;
-			}
-			d.port = optarg;
-			info("using port %s (\"%s\")", optarg, optarg);
+			config_set(&d.cli, "pid-file", optarg ? optarg : DEFAULT_PID_FILE,
+				   "command line");
 			break;
 		case 'h':
 			usage();
@@ -173,15 +262,16 @@ int main(int argc, char *argv[])
 	}
 	if (optind < argc)
 		info("ignoring argument '%s'", argv[optind]);
-	if (ipv4 != ipv6)
-		d.family = ipv4 ? AF_INET : AF_INET6;
+	d.use_syslog |= daemonize;
 
 	d.ctx = usbip_new();
 	if (!d.ctx) {
 		err("out of memory");
 		return EXIT_FAILURE;
 	}
-	log_setup(d.ctx, "usbipd", debug, daemonize, !daemonize);
+	if (!reload(&d))
+		goto out;
+	d.backend = d.cfg.device ? USBIP_BACKEND_VUDC : USBIP_BACKEND_HOST;
 	if (geteuid() != 0)
 		err("not running as root?");
 	if (usbip_load_module(d.ctx, d.backend == USBIP_BACKEND_VUDC ?
@@ -193,27 +283,36 @@ int main(int argc, char *argv[])
 			err("daemonizing failed: %s", strerror(errno));
 			goto out;
 		}
-		umask(0);
+		umask(022);
 	}
 	signal(SIGPIPE, SIG_IGN);
 	d.loop = g_main_loop_new(NULL, FALSE);
 	g_unix_signal_add(SIGTERM, on_quit_signal, &d);
 	g_unix_signal_add(SIGINT, on_quit_signal, &d);
-	if (pid_file && write_pid_file(pid_file) < 0)
+	g_unix_signal_add(SIGHUP, on_hangup, &d);
+	if (d.cfg.pid_file && write_pid_file(d.cfg.pid_file) < 0)
 		goto out;
 	info("starting usbipd (%s)", USBIP_COMPAT_VERSION);
-	if (server_listen(&d) < 0)
+	d.devices = devices_new(&d);
+	nfds = listen_fds();
+	if (nfds > 0 ? server_adopt(&d, 3, nfds) < 0 : server_listen(&d) < 0)
 		goto out_pid;
+#ifdef HAVE_SYSTEMD
+	sd_notify(0, "READY=1");
+#endif
 	g_main_loop_run(d.loop);
 	info("shutting down usbipd");
 	r = EXIT_SUCCESS;
 out_pid:
 	server_stop(&d);
-	if (pid_file)
-		unlink(pid_file);
+	devices_free(d.devices);
+	if (d.cfg.pid_file)
+		unlink(d.cfg.pid_file);
 out:
 	if (d.loop)
 		g_main_loop_unref(d.loop);
+	config_clear(&d.cfg);
+	config_clear(&d.cli);
 	usbip_unref(d.ctx);
 	return r;
 }

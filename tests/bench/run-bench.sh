@@ -1,0 +1,268 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Benchmark: our usbipd against Debian's reference /usr/sbin/usbipd, both
+# serving the 40-device umockdev testbed tests/fixtures/many-40.umockdev.
+# Not a test: it always exits 0 once the benchmark has run (goals met or not);
+# non-zero only when the benchmark itself could not run.
+#
+# usage (as root, from anywhere):  tests/bench/run-bench.sh [OUR_USBIPD]
+#   OUR_USBIPD  default build/usbipd/usbipd (a libtool wrapper is resolved to
+#               .libs/usbipd + build/lib/.libs; the binary and libusbip are
+#               copied first, so a concurrent rebuild cannot change them mid-run)
+# environment:
+#   BENCH_SECONDS=10          length of each rate run
+#   BENCH_SILENT_N=1000       silent connections
+#   BENCH_SILENT_SECONDS=12   how long they are held (>= 11 shows the 10 s timeout)
+#   BENCH_REQUESTS=50         DEVLIST requests made while they are held
+#   BENCH_SETTLE=2            seconds between opening them and the first request
+#   BENCH_PORT_OURS=43250 BENCH_PORT_REF=43251
+#   BENCH_REF=/usr/sbin/usbipd
+#   BENCH_OURS_SILENT_OPTS    options for our daemon in the tuned silent run
+#                             (default: auto-detected from --help, see below)
+#   BENCH_NO_PRELOAD=1        run both daemons without umockdev's LD_PRELOAD (they
+#                             still see the testbed through the /sys bind mount)
+#   BENCH_KEEP=1              keep the work directory (daemon logs, raw results)
+# Word splitting of $DENV, $OURS_ENV, $TUNED and $LG is intended.
+# shellcheck disable=SC2086,SC2209,SC1007
+set -eu
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+TOP=$(cd "$HERE/../.." && pwd)
+
+if [ -z "${BENCH_INNER:-}" ]; then
+	#################################################################### outer
+	[ "$(id -u)" = 0 ] || { echo "run-bench: must run as root (umockdev testbed, mount namespace)" >&2; exit 1; }
+	OURS=${1:-$TOP/build/usbipd/usbipd}
+	REF=${BENCH_REF:-/usr/sbin/usbipd}
+	[ -x "$REF" ] || { echo "run-bench: reference daemon $REF not found (apt install usbip)" >&2; exit 1; }
+	[ -e "$OURS" ] || { echo "run-bench: $OURS not found (build first: make -C build)" >&2; exit 1; }
+	command -v umockdev-run > /dev/null || { echo "run-bench: umockdev-run missing" >&2; exit 1; }
+	WORK=$(mktemp -d /tmp/usbip-bench.XXXXXX)
+	mkdir "$WORK/ours"
+	${CC:-cc} -O2 -Wall -Wextra -o "$WORK/loadgen" "$HERE/loadgen.c" ||
+		{ echo "run-bench: cannot build loadgen" >&2; rm -rf "$WORK"; exit 1; }
+
+	# Snapshot our daemon (and libusbip when it is a libtool build).
+	dir=$(cd "$(dirname "$OURS")" && pwd); base=$(basename "$OURS")
+	ourlib=
+	if head -c 200 "$OURS" | grep -q '^#!' && [ -x "$dir/.libs/$base" ]; then
+		cp "$dir/.libs/$base" "$WORK/ours/usbipd"
+		for l in "$dir/../lib/.libs" "$TOP/build/lib/.libs"; do
+			if [ -e "$l/libusbip.so.0" ]; then
+				cp -L "$l/libusbip.so.0" "$WORK/ours/"
+				ourlib=$WORK/ours
+				break
+			fi
+		done
+	else
+		cp "$OURS" "$WORK/ours/usbipd"
+	fi
+	desc=$(cd "$TOP" && git describe --always --dirty 2> /dev/null || echo unknown)
+	rc=0
+	BENCH_INNER=1 BENCH_WORK=$WORK BENCH_OURLIB=$ourlib BENCH_REF=$REF \
+	BENCH_OURS_DESC="$OURS (snapshot of tree $desc)" \
+		"$TOP/tests/fixtures/tb-run.sh" many-40.umockdev -- "$HERE/run-bench.sh" || rc=$?
+	if [ -n "${BENCH_KEEP:-}" ]; then
+		echo "work directory kept: $WORK"
+	else
+		rm -rf "$WORK"
+	fi
+	exit $rc
+fi
+
+######################################################################## inner
+# Runs inside the testbed (tb-run.sh): /sys is the testbed, /run is private.
+W=$BENCH_WORK
+LG="env -u LD_PRELOAD $W/loadgen"
+SECS=${BENCH_SECONDS:-10}
+SN=${BENCH_SILENT_N:-1000}
+SSECS=${BENCH_SILENT_SECONDS:-12}
+NREQ=${BENCH_REQUESTS:-50}
+SETTLE=${BENCH_SETTLE:-2}
+PO=${BENCH_PORT_OURS:-43250}
+PR=${BENCH_PORT_REF:-43251}
+EXPECT=40	# devices many-40.umockdev exports
+if [ -n "${BENCH_NO_PRELOAD:-}" ]; then DENV="env -u LD_PRELOAD"; else DENV=env; fi
+OURS_ENV=
+[ -n "$BENCH_OURLIB" ] && OURS_ENV="LD_LIBRARY_PATH=$BENCH_OURLIB${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+
+die() { echo "run-bench: $*" >&2; cleanup; exit 1; }
+
+# listening "PORT" in /proc/net/tcp (state 0A)?
+listening() {
+	hex=$(printf '%04X' "$1")
+	awk -v p=":$hex" '$4 == "0A" && substr($2, length($2) - 4) == p { f = 1 } END { exit !f }' \
+		/proc/net/tcp
+}
+
+# start_daemon NAME PORT CMD... ; sets DPID
+start_daemon() {
+	name=$1 port=$2; shift 2
+	! listening "$port" || die "port $port is already in use (set BENCH_PORT_OURS/BENCH_PORT_REF)"
+	"$@" > "$W/$name.log" 2>&1 &
+	DPID=$!
+	i=0
+	while ! listening "$port"; do
+		i=$((i + 1))
+		kill -0 "$DPID" 2> /dev/null || die "$name exited at start: $(tail -n 3 "$W/$name.log")"
+		[ $i -lt 100 ] || die "$name does not listen on $port after 10 s"
+		sleep 0.1
+	done
+}
+
+children() { awk -v p="$1" '{ sub(/^.*\) /, ""); if ($2 == p) { split(FILENAME, a, "/"); print a[3] } }' /proc/[0-9]*/stat 2> /dev/null || true; }
+
+# stop_daemon PID: SIGTERM it (and any children it still has), by PID only.
+stop_daemon() {
+	[ -n "$1" ] || return 0
+	kids=$(children "$1")
+	kill -TERM "$1" 2> /dev/null || true
+	i=0
+	while kill -0 "$1" 2> /dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	kill -KILL "$1" 2> /dev/null || true
+	wait "$1" 2> /dev/null || true
+	for k in $kids; do kill -TERM "$k" 2> /dev/null || true; done
+}
+
+OPID= RPID=
+cleanup() { stop_daemon "$OPID"; OPID=; stop_daemon "$RPID"; RPID=; }
+trap cleanup EXIT INT TERM
+
+# field KEY FILE: value of KEY in the RESULT line of FILE
+field() { awk -v k="$1" '/^RESULT / { for (i = 2; i <= NF; i++) { split($i, a, "="); if (a[1] == k) print a[2] } }' "$2"; }
+
+# run_lg TAG ARGS...: runs loadgen, shows its output, keeps it in $W/TAG.out
+run_lg() {
+	tag=$1; shift
+	echo "--- $tag"
+	$LG "$@" > "$W/$tag.out" 2>&1 || die "loadgen $* failed: $(cat "$W/$tag.out")"
+	sed -n '/^RESULT /!s/^/    /p' "$W/$tag.out"
+	grep -q '^RESULT ' "$W/$tag.out" || die "loadgen $* printed no result"
+}
+
+# Wait (<= 20 s) until the reference has no children left from a previous run.
+drain_children() {
+	i=0
+	while [ -n "$(children "$1")" ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
+}
+
+OURS_BIN=$W/ours/usbipd
+start_ours() { n=$1; shift; start_daemon "$n" "$PO" $DENV $OURS_ENV "$OURS_BIN" -t "$PO" "$@"; OPID=$DPID; }
+
+# Options for the tuned silent run: no handshake timeout during the run, and
+# a handshake cap above N if the daemon has an option for it.
+help=$($DENV $OURS_ENV "$OURS_BIN" --help 2>&1 || true)
+if [ -n "${BENCH_OURS_SILENT_OPTS+set}" ]; then
+	TUNED=$BENCH_OURS_SILENT_OPTS
+else
+	TUNED=
+	echo "$help" | grep -q -- '--timeout' && TUNED="--timeout 3600"
+	for o in --max-pending --max-handshakes --max-connections --max-clients --max-conns; do
+		if echo "$help" | grep -q -- "$o"; then
+			TUNED="$TUNED $o $((SN * 2))"
+			break
+		fi
+	done
+fi
+CAPOPT=no
+case " $TUNED " in *" --max-"*) CAPOPT=yes ;; esac
+
+echo "== usbipd benchmark: $(nproc) CPU(s), $(uname -r), testbed many-40.umockdev ($EXPECT devices)"
+echo "   ours:      $BENCH_OURS_DESC${BENCH_OURLIB:+ (libusbip from the build tree)}"
+echo "   reference: $BENCH_REF ($($BENCH_REF -v 2>&1 | head -n 1))"
+echo "   daemons run ${BENCH_NO_PRELOAD:+WITHOUT }with umockdev's LD_PRELOAD; rate runs ${SECS} s;"
+echo "   silent runs: $SN connections held ${SSECS} s, $NREQ DEVLIST requests after ${SETTLE} s"
+echo "   ours, tuned silent run options: ${TUNED:-(none)}"
+
+######## reference
+start_daemon ref "$PR" $DENV "$BENCH_REF" -t "$PR"; RPID=$DPID
+run_lg ref-idle mem -P "$RPID"
+run_lg ref-rate1 rate -p "$PR" -c 1 -d "$SECS" -e $EXPECT
+drain_children "$RPID"
+run_lg ref-rate8 rate -p "$PR" -c 8 -d "$SECS" -e $EXPECT
+drain_children "$RPID"
+run_lg ref-silent silent -p "$PR" -n "$SN" -d "$SSECS" -r "$NREQ" -s "$SETTLE" -e $EXPECT -P "$RPID"
+drain_children "$RPID"
+stop_daemon "$RPID"; RPID=
+
+######## ours, defaults
+start_ours ours-default
+run_lg ours-idle mem -P "$OPID"
+run_lg ours-rate1 rate -p "$PO" -c 1 -d "$SECS" -e $EXPECT
+run_lg ours-rate8 rate -p "$PO" -c 8 -d "$SECS" -e $EXPECT
+run_lg ours-after-rate mem -P "$OPID"
+DSECS=$SSECS; [ "$DSECS" -ge 12 ] || DSECS=12
+run_lg ours-silent-default silent -p "$PO" -n "$SN" -d "$DSECS" -r "$NREQ" -s "$SETTLE" -e $EXPECT -P "$OPID"
+stop_daemon "$OPID"; OPID=
+
+######## ours, tuned for the silent test
+# shellcheck disable=SC2086
+start_ours ours-tuned $TUNED
+run_lg ours-silent silent -p "$PO" -n "$SN" -d "$SSECS" -r "$NREQ" -s "$SETTLE" -e $EXPECT -P "$OPID"
+stop_daemon "$OPID"; OPID=
+
+######## report
+o() { field "$1" "$W/ours-$2.out"; }
+r() { field "$1" "$W/ref-$2.out"; }
+kb2mib() { awk -v k="$1" 'BEGIN { if (k < 0 || k == "") print "-"; else printf "%.1f", k / 1024 }'; }
+
+echo
+echo "== results"
+{
+	printf 'figure|ours|reference|ours/ref\n'
+	for c in 1 8; do
+		printf 'DEVLIST rate, %s client(s) [req/s]|%s|%s\n' "$c" "$(o rps rate$c)" "$(r rps rate$c)"
+		printf '  latency p50 [ms]|%s|%s\n' "$(o p50_ms rate$c)" "$(r p50_ms rate$c)"
+		printf '  latency p99 [ms]|%s|%s\n' "$(o p99_ms rate$c)" "$(r p99_ms rate$c)"
+		printf '  failed requests|%s|%s\n' "$(o failed rate$c)" "$(r failed rate$c)"
+	done
+	printf '%s silent conns: established|%s|%s\n' "$SN" "$(o established silent)" "$(r established silent)"
+	printf '  closed by the server|%s|%s\n' "$(o closed silent)" "$(r closed silent)"
+	printf '  DEVLIST answered (of %s)|%s|%s\n' "$NREQ" "$(o req_ok silent)" "$(r req_ok silent)"
+	printf '  DEVLIST latency p50 [ms]|%s|%s\n' "$(o p50_ms silent)" "$(r p50_ms silent)"
+	printf '  DEVLIST latency p99 [ms]|%s|%s\n' "$(o p99_ms silent)" "$(r p99_ms silent)"
+	printf '  DEVLIST latency max [ms]|%s|%s\n' "$(o max_ms silent)" "$(r max_ms silent)"
+	printf '  total VmRSS, all processes [MiB]|%s|%s\n' "$(kb2mib "$(o rss_kb silent)")" "$(kb2mib "$(r rss_kb silent)")"
+	printf '  total Pss, all processes [MiB]|%s|%s\n' "$(kb2mib "$(o pss_kb silent)")" "$(kb2mib "$(r pss_kb silent)")"
+	printf '  processes|%s|%s\n' "$(o nproc silent)" "$(r nproc silent)"
+	printf 'idle VmRSS [MiB]|%s|%s\n' "$(kb2mib "$(o rss_kb idle)")" "$(kb2mib "$(r rss_kb idle)")"
+} | awk -F'|' '
+	NR == 1 { printf "%-38s %12s %12s %10s\n", $1, $2, $3, $4; next }
+	{
+		ratio = "-"
+		if ($2 != "" && $3 != "" && $2 != "-" && $3 != "-" && $3 + 0 != 0 && $2 + 0 >= 0 && $3 + 0 > 0)
+			ratio = sprintf("%.2f", $2 / $3)
+		printf "%-38s %12s %12s %10s\n", $1, $2, $3, ratio
+	}'
+echo "  (ours in the silent rows: options '${TUNED:-none}'; RSS/Pss = peak while the connections were open)"
+echo
+echo "== ours with its defaults (handshake timeout 10 s, at most 256 unfinished handshakes):"
+echo "   $SN silent connections: $(o established silent-default) established," \
+	"$(o closed_settle silent-default) closed within ${SETTLE} s of opening," \
+	"$(o closed silent-default) closed in ${DSECS} s (last after $(o last_close_s silent-default) s)"
+echo "   DEVLIST while held: $(o req_ok silent-default) of $NREQ answered" \
+	"(p50 $(o p50_ms silent-default) ms, max $(o max_ms silent-default) ms)," \
+	"peak VmRSS $(kb2mib "$(o rss_kb silent-default)") MiB"
+echo "   VmRSS idle $(kb2mib "$(o rss_kb idle)") MiB, after the rate runs $(kb2mib "$(o rss_kb after-rate)") MiB"
+for f in "$W"/ours-*.out "$W"/ref-*.out; do
+	grep -q '^failures: [1-9]' "$f" && echo "   note $(basename "$f" .out): $(grep '^failures: [1-9]' "$f" | head -n 1)"
+done
+
+echo
+echo "== goals"
+goal() { # NAME OK(1/0) DETAIL
+	if [ "$2" = 1 ]; then s=MET; else s="NOT MET"; fi
+	printf '%-52s %-8s %s\n' "$1" "$s" "$3"
+}
+for c in 1 8; do
+	ratio=$(awk -v a="$(o rps rate$c)" -v b="$(r rps rate$c)" 'BEGIN { if (b > 0) printf "%.1f", a / b; else print "inf" }')
+	ok=$(awk -v a="$(o rps rate$c)" -v b="$(r rps rate$c)" 'BEGIN { print (b > 0 ? (a >= 50 * b) : (a > 0)) }')
+	goal "DEVLIST rate, $c client(s): ours >= 50x reference" "$ok" "(${ratio}x: $(o rps rate$c) vs $(r rps rate$c) req/s)"
+done
+ok=$(awk -v n="$(o req_ok silent)" -v want="$NREQ" -v p="$(o p99_ms silent)" 'BEGIN { print (n == want && p >= 0 && p < 100) }')
+detail="(p99 $(o p99_ms silent) ms, max $(o max_ms silent) ms; $(o req_ok silent)/$NREQ answered)"
+[ "$CAPOPT" = yes ] || detail="$detail; NOTE: no option to raise the 256-handshake cap"
+goal "DEVLIST latency with $SN silent conns < 100 ms" "$ok" "$detail"
+ok=$(awk -v k="$(o rss_kb silent)" 'BEGIN { print (k >= 0 && k < 16384) }')
+goal "our total RSS (with $SN silent conns) < 16 MiB" "$ok" "($(kb2mib "$(o rss_kb silent)") MiB, $(o nproc silent) process(es), $(o still_open silent) conns still open)"
+exit 0

@@ -1,0 +1,220 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""usbipd as an administrator runs it: access control, configuration file and
+its precedence, SIGHUP reload, connection cap, keepalive on exported
+connections, socket activation.  Runs inside the host-bound umockdev testbed
+(test-daemon-admin.sh) and prints TAP.
+
+Environment: OUR_USBIPD, WORK.
+"""
+import os
+import re
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import time
+
+USBIPD = os.environ["OUR_USBIPD"]
+WORK = os.environ["WORK"]
+n = failed = 0
+
+
+def tap(ok, name, detail=""):
+    global n, failed
+    n += 1
+    failed += not ok
+    print("%s %d - %s" % ("ok" if ok else "not ok", n, name))
+    if not ok and detail:
+        print("\n".join("# " + l for l in str(detail).splitlines()))
+    sys.stdout.flush()
+
+
+class Daemon:
+    def __init__(self, args, log_name, wait_for="listening on", wrap=None):
+        self.log = os.path.join(WORK, log_name)
+        cmd = (wrap or []) + [USBIPD] + args
+        self.p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=open(self.log, "w"))
+        self.wait_log(wait_for)
+
+    def text(self):
+        return open(self.log).read()
+
+    def wait_log(self, what, timeout=10):
+        end = time.time() + timeout
+        while time.time() < end:
+            if what in self.text():
+                return True
+            time.sleep(0.05)
+        return False
+
+    def stop(self):
+        self.p.send_signal(signal.SIGTERM)
+        try:
+            return self.p.wait(5)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            return None
+
+
+def devlist(port, host="127.0.0.1", source=None, family=socket.AF_INET, timeout=3):
+    """Returns the reply bytes, or None if the connection failed to open."""
+    s = socket.socket(family, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    try:
+        if source:
+            s.bind((source, 0))
+        s.connect((host, port))
+        s.sendall(struct.pack(">HHI", 0x0111, 0x8005, 0))
+        out = b""
+        while True:
+            c = s.recv(65536)
+            if not c:
+                return out
+            out += c
+    except (ConnectionResetError, BrokenPipeError):
+        return out
+    except OSError:
+        return None
+    finally:
+        s.close()
+
+
+def write(path, text):
+    with open(path, "w") as f:
+        f.write(text)
+
+
+# --- access control -------------------------------------------------------
+d = Daemon(["-t", "43261", "--allow", "127.0.0.2/32", "--allow", "::1"], "acl.log")
+r = devlist(43261, source="127.0.0.1")
+tap(r == b"", "--allow 127.0.0.2/32: peer 127.0.0.1 closed without a reply", repr(r))
+tap(re.search(r"denied access from 127\.0\.0\.1:\d+", d.text()) is not None,
+    "denied peer logged with its address", d.text())
+tap(d.text().count("denied access") == 1, "denied peer logged once")
+tap("connection from 127.0.0.1" not in d.text(), "denied peer reaches no request handling")
+r = devlist(43261, source="127.0.0.2")
+tap(r is not None and len(r) > 12, "--allow 127.0.0.2/32: peer 127.0.0.2 served", repr(r))
+r = devlist(43261, host="::1", family=socket.AF_INET6)
+tap(r is not None and len(r) > 12, "--allow ::1: IPv6 peer ::1 served", repr(r))
+d.stop()
+
+d = Daemon(["-t", "43262", "--allow", "10.0.0.0/8", "--allow", "fd00::/8"], "acl2.log")
+tap(devlist(43262) == b"" and devlist(43262, host="::1", family=socket.AF_INET6) == b"",
+    "peers outside every prefix are denied (IPv4 and IPv6)")
+d.stop()
+
+# --- command line checks --------------------------------------------------
+for bad in (["--allow", "300.1.2.3/8"], ["--allow", "10.0.0.0/33"], ["--allow", "::1/129"],
+            ["--timeout", "0"], ["--max-handshakes", "0"], ["-t", "70000"],
+            ["--keepalive-count", "x"]):
+    p = subprocess.run([USBIPD] + bad, capture_output=True, text=True, timeout=10)
+    tap(p.returncode == 1 and "invalid" in p.stderr,
+        "rejects %s with a message" % " ".join(bad), p.stderr)
+
+# --- configuration file and precedence ------------------------------------
+conf = os.path.join(WORK, "usbipd.conf")
+write(conf, "[usbipd]\ntcp-port=43263\ntimeout=0.5\nallow=127.0.0.3\n")
+d = Daemon(["--config", conf, "--allow", "127.0.0.1"], "conf.log")
+tap("listening on 0.0.0.0:43263" in d.text(), "tcp-port taken from the file", d.text())
+r = devlist(43263)
+tap(r is not None and len(r) > 12, "command-line --allow overrides the file's allow")
+s = socket.create_connection(("127.0.0.1", 43263))
+s.settimeout(3)
+t0 = time.time()
+s.recv(1)
+dt = time.time() - t0
+s.close()
+tap(0.3 < dt < 2, "timeout=0.5 from the file closes a silent client after %.2f s" % dt)
+d.stop()
+d = Daemon(["--config", conf, "-t", "43264"], "conf2.log")
+tap("listening on 0.0.0.0:43264" in d.text() and "43263" not in d.text(),
+    "-t on the command line overrides tcp-port in the file", d.text())
+d.stop()
+
+write(conf, "[usbipd]\nbogus-key=1\n")
+p = subprocess.run([USBIPD, "--config", conf], capture_output=True, text=True, timeout=10)
+tap(p.returncode == 1 and "unknown setting 'bogus-key'" in p.stderr,
+    "unknown key in the file: exit 1 naming the key", p.stderr)
+p = subprocess.run([USBIPD, "--config", WORK + "/missing.conf"], capture_output=True,
+                   text=True, timeout=10)
+tap(p.returncode == 1 and "missing.conf" in p.stderr, "missing --config file: exit 1", p.stderr)
+
+# --- SIGHUP reload --------------------------------------------------------
+write(conf, "[usbipd]\ntcp-port=43265\n")
+d = Daemon(["--config", conf], "hup.log")
+tap(len(devlist(43265) or b"") > 12, "before reload: 127.0.0.1 served")
+write(conf, "[usbipd]\ntcp-port=43265\nallow=127.0.0.2\n")
+d.p.send_signal(signal.SIGHUP)
+d.wait_log("reloading configuration")
+time.sleep(0.2)
+tap(devlist(43265) == b"", "after SIGHUP the new allow list denies 127.0.0.1", d.text())
+tap(len(devlist(43265, source="127.0.0.2") or b"") > 12, "after SIGHUP 127.0.0.2 is served")
+write(conf, "[usbipd]\nallow=not-an-address\n")
+d.p.send_signal(signal.SIGHUP)
+d.wait_log("previous settings stay")
+time.sleep(0.2)
+tap("previous settings stay in force" in d.text() and
+    len(devlist(43265, source="127.0.0.2") or b"") > 12,
+    "a bad file on reload is logged and the old settings stay", d.text())
+tap(d.stop() == 0, "stops cleanly after reloads")
+
+# --- connection cap -------------------------------------------------------
+d = Daemon(["-t", "43266", "--max-handshakes", "5", "--timeout", "30"], "cap.log")
+silent = [socket.create_connection(("127.0.0.1", 43266)) for _ in range(5)]
+time.sleep(0.3)
+r = devlist(43266)
+tap(r == b"", "6th connection closed while 5 are unanswered", repr(r))
+tap("too many connections in progress" in d.text(), "cap logged", d.text())
+for s in silent:
+    s.close()
+time.sleep(0.3)
+tap(len(devlist(43266) or b"") > 12, "served again once the silent ones are gone")
+d.stop()
+
+# --- keepalive set on the connection handed to the kernel -----------------
+trace = os.path.join(WORK, "ka.strace")
+d = Daemon(["-t", "43267", "--keepalive-idle", "7", "--keepalive-interval", "3",
+            "--keepalive-count", "4"], "ka.log",
+           wrap=["strace", "-f", "-o", trace, "-e", "trace=setsockopt,write"])
+s = socket.create_connection(("127.0.0.1", 43267))
+s.sendall(struct.pack(">HHI", 0x0111, 0x8003, 0) + b"1-1".ljust(32, b"\0"))
+s.settimeout(3)
+reply = b""
+try:
+    while len(reply) < 320:
+        c = s.recv(400)
+        if not c:
+            break
+        reply += c
+except socket.timeout:
+    pass
+s.close()
+d.stop()
+st = open(trace).read()
+tap(len(reply) == 320 and reply[:8] == struct.pack(">HHI", 0x0111, 3, 0),
+    "IMPORT of 1-1 succeeds", reply[:8].hex())
+want = ["TCP_KEEPIDLE, [7]", "TCP_KEEPINTVL, [3]", "TCP_KEEPCNT, [4]", "TCP_USER_TIMEOUT, [19000]"]
+tap(all(w in st for w in want), "keepalive 7/3/4 and user timeout 19 s set before the hand-off",
+    "\n".join(l for l in st.splitlines() if "setsockopt" in l or "sockfd" in l))
+ka = st.find("TCP_KEEPIDLE, [7]")
+handoff = re.search(r'write\(\d+, "\d+\\n"', st)
+tap(handoff is not None and 0 <= ka < handoff.start(), "keepalive is set before usbip_sockfd is written")
+
+# --- socket activation ----------------------------------------------------
+# systemd-socket-activate listens itself and starts usbipd at the first
+# connection, which usbipd must then accept from the inherited socket.
+d = Daemon([], "sa.log", wait_for="Listening on",
+           wrap=["systemd-socket-activate", "-E", "LD_PRELOAD", "-E", "UMOCKDEV_DIR",
+                 "-l", "127.0.0.1:43268"])
+r = devlist(43268, timeout=10)
+tap(r is not None and len(r) > 12, "serves the connection that activated it", repr(r))
+tap("listening on 127.0.0.1:43268 (socket activation)" in d.text(),
+    "takes its socket from LISTEN_FDS", d.text())
+tap(len(devlist(43268) or b"") > 12, "keeps serving on the activated socket")
+tap("listening on 0.0.0.0" not in d.text(), "opens no socket of its own when activated")
+d.stop()
+
+print("1..%d" % n)
+sys.exit(1 if failed else 0)

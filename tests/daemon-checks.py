@@ -1,0 +1,185 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""usbipd behaviour and interoperability checks, run inside the host-bound
+umockdev testbed (see test-daemon.sh).  Starts our usbipd and the reference
+one side by side and prints TAP.
+
+Environment: OUR_USBIP, OUR_USBIPD, REF_USBIP, REF_USBIPD (binaries), WORK (a
+scratch directory).
+"""
+import os
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import time
+
+OUR_PORT, REF_PORT = 43251, 43252
+WORK = os.environ["WORK"]
+n = 0
+failed = 0
+
+
+def tap(ok, name, detail=""):
+    global n, failed
+    n += 1
+    if not ok:
+        failed += 1
+    print("%s %d - %s" % ("ok" if ok else "not ok", n, name))
+    if not ok and detail:
+        for line in str(detail).splitlines():
+            print("# " + line)
+    sys.stdout.flush()
+
+
+def start(binary, port, log, *extra):
+    p = subprocess.Popen([binary, "-t", str(port)] + list(extra),
+                         stdout=subprocess.DEVNULL, stderr=open(log, "w"))
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        if "listening on" in open(log).read():
+            return p
+        time.sleep(0.05)
+    return p
+
+
+def exchange(port, data, timeout=3.0, shut=False):
+    """Sends data, returns (reply bytes, how the connection ended)."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    s.sendall(data)
+    if shut:
+        s.shutdown(socket.SHUT_WR)
+    out, end = b"", "timeout"
+    try:
+        while True:
+            c = s.recv(65536)
+            if not c:
+                end = "closed"
+                break
+            out += c
+    except socket.timeout:
+        pass
+    except ConnectionResetError:
+        end = "closed"
+    s.close()
+    return out, end
+
+
+def op(code, status=0, version=0x0111):
+    return struct.pack(">HHI", version, code, status)
+
+
+def devlist(port):
+    return exchange(port, op(0x8005))[0]
+
+
+def imp(busid_bytes):
+    return op(0x8003) + busid_bytes.ljust(32, b"\0")[:32]
+
+
+def run(cmd):
+    p = subprocess.run(cmd, capture_output=True, timeout=30)
+    return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
+
+
+ours = start(os.environ["OUR_USBIPD"], OUR_PORT, WORK + "/ours.log",
+             "--pid=" + WORK + "/usbipd.pid", "--timeout", "1")
+ref = start(os.environ["REF_USBIPD"], REF_PORT, WORK + "/ref.log")
+
+pid = open(WORK + "/usbipd.pid").read() if os.path.exists(WORK + "/usbipd.pid") else ""
+tap(pid == "%d\n" % ours.pid, "PID file holds our pid", repr(pid))
+
+# Byte-identical DEVLIST reply (device order, fields, in-use device left out).
+a, b = devlist(OUR_PORT), devlist(REF_PORT)
+tap(a == b and len(a) > 12, "DEVLIST reply is byte-identical to the reference",
+    "ours %s\nref  %s" % (a.hex(), b.hex()))
+
+# list -r in all four client/server combinations gives the same stdout.
+outs = {}
+for cname, cbin in (("ours", os.environ["OUR_USBIP"]), ("ref", os.environ["REF_USBIP"])):
+    for sname, port in (("ours", OUR_PORT), ("ref", REF_PORT)):
+        outs[cname, sname] = run([cbin, "-t", str(port), "list", "-r", "127.0.0.1"])
+base = outs["ref", "ref"]
+for k, v in outs.items():
+    tap(v[0] == 0 and v[1] == base[1] and "Exportable USB devices" in v[1],
+        "list -r: %s client, %s server matches reference/reference" % k,
+        "rc=%d\n%s\n--- reference:\n%s" % (v[0], v[1], base[1]))
+
+# IMPORT replies equal the reference's for unknown, in-use and error devices.
+for busid, want in ((b"9-9", 4), (b"1-3", 2), (b"1-4", 3), (b"1-7", 4)):
+    a, b = exchange(OUR_PORT, imp(busid)), exchange(REF_PORT, imp(busid))
+    tap(a == b and a[0] == op(0x0003, want) and a[1] == "closed",
+        "IMPORT %s answers status %d and closes, like the reference" % (busid.decode(), want),
+        "ours %r\nref  %r" % (a, b))
+
+# Hostile bus ids: refused with ST_NODEV, nothing written, daemon keeps serving.
+for busid in (b"../1-1", b"/", b"", b"1-1/../../x", b"A" * 32, b"1-1\n", b"\xff\xfe"):
+    r = exchange(OUR_PORT, imp(busid))
+    tap(r == (op(0x0003, 4), "closed"), "IMPORT of hostile bus id %r refused" % busid, repr(r))
+written = [os.path.join(root, f) for root, _, files in os.walk("/sys/devices")
+           for f in files if f == "usbip_sockfd" and os.path.getsize(os.path.join(root, f))]
+tap(not written, "no usbip_sockfd was written by refused imports", "\n".join(written))
+
+# Malformed requests: closed without a reply; same as the reference.
+for name, data in (("wrong version", op(0x8005, version=0x0110)),
+                   ("unknown opcode 0x8001", op(0x8001)),
+                   ("OP_DEVINFO", op(0x8002)),
+                   ("reply code as request", op(0x0005)),
+                   ("nonzero status", op(0x8005, status=1))):
+    a, b = exchange(OUR_PORT, data), exchange(REF_PORT, data)
+    tap(a == (b"", "closed") and b == (b"", "closed"),
+        "%s: closed without reply, like the reference" % name, "ours %r ref %r" % (a, b))
+a = exchange(OUR_PORT, op(0x8005)[:5], shut=True)
+tap(a == (b"", "closed"), "truncated header then EOF: closed", repr(a))
+
+# A silent client blocks no one; its connection is closed at the deadline.
+silent = [socket.create_connection(("127.0.0.1", OUR_PORT)) for _ in range(50)]
+t0 = time.time()
+r = devlist(OUR_PORT)
+dt = time.time() - t0
+tap(len(r) > 12 and dt < 0.5, "DEVLIST with 50 silent connections open answers in %.3f s" % dt)
+silent[0].settimeout(5)
+t0 = time.time()
+try:
+    got = silent[0].recv(1)
+except (socket.timeout, ConnectionResetError):
+    got = None
+dt = time.time() - t0
+tap(got == b"" and dt < 3, "silent connection closed by the 1 s deadline (after %.2f s)" % dt,
+    repr(got))
+for s in silent:
+    s.close()
+log = open(WORK + "/ours.log").read()
+tap("no complete request within" in log, "deadline expiry is logged", log[-2000:])
+
+# A request sent one byte at a time, slower than nothing but within the deadline.
+s = socket.create_connection(("127.0.0.1", OUR_PORT))
+for byte in op(0x8005):
+    s.send(bytes([byte]))
+    time.sleep(0.05)
+s.settimeout(3)
+reply = b""
+while True:
+    c = s.recv(65536)
+    if not c:
+        break
+    reply += c
+s.close()
+tap(reply == devlist(REF_PORT), "request sent byte by byte is answered in full")
+
+# Still alive after all of it, then a clean SIGTERM.
+tap(len(devlist(OUR_PORT)) > 12, "daemon still serves after the hostile requests")
+ours.send_signal(signal.SIGTERM)
+try:
+    rc = ours.wait(5)
+except subprocess.TimeoutExpired:
+    rc = None
+tap(rc == 0, "SIGTERM: exit status 0", repr(rc))
+tap(not os.path.exists(WORK + "/usbipd.pid"), "SIGTERM: PID file removed")
+tap("shutting down usbipd" in open(WORK + "/ours.log").read(), "SIGTERM: shutdown logged")
+ref.send_signal(signal.SIGTERM)
+ref.wait(5)
+
+print("1..%d" % n)
+sys.exit(1 if failed else 0)

@@ -1,0 +1,122 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""usbipd keeps its device list current from uevents instead of rescanning
+sysfs per request.  Runs under umockdev-wrapper with the umockdev testbed API
+(python3-gi), which can send uevents to the daemon; prints TAP.
+
+usage: daemon-uevent.py USBIPD FIXTURE
+"""
+import os
+import re
+import socket
+import struct
+import subprocess
+import sys
+import time
+
+import gi
+gi.require_version("UMockdev", "1.0")
+from gi.repository import UMockdev  # noqa: E402
+
+usbipd, fixture = sys.argv[1], sys.argv[2]
+n = failed = 0
+PORT = 43271
+USB1 = "/sys/devices/pci0000:00/0000:00:14.0/usb1"
+
+
+def tap(ok, name, detail=""):
+    global n, failed
+    n += 1
+    failed += not ok
+    print("%s %d - %s" % ("ok" if ok else "not ok", n, name))
+    if not ok and detail:
+        print("\n".join("# " + l for l in str(detail).splitlines()))
+    sys.stdout.flush()
+
+
+def devlist():
+    """Bus ids in the DEVLIST reply, in order."""
+    s = socket.create_connection(("127.0.0.1", PORT), timeout=5)
+    s.sendall(struct.pack(">HHI", 0x0111, 0x8005, 0))
+    out = b""
+    while True:
+        c = s.recv(65536)
+        if not c:
+            break
+        out += c
+    s.close()
+    ids, off = [], 12
+    for _ in range(struct.unpack(">I", out[8:12])[0]):
+        ids.append(out[off + 256:off + 288].split(b"\0")[0].decode())
+        off += 312 + 4 * out[off + 0x137]
+    return ids
+
+
+tb = UMockdev.Testbed.new()
+tb.add_from_file(fixture)
+root = tb.get_root_dir()
+log = os.path.join(root, "usbipd.log")
+env = dict(os.environ, UMOCKDEV_DIR=root)
+p = subprocess.Popen([usbipd, "-d", "-t", str(PORT)], env=env, stderr=open(log, "w"))
+for _ in range(100):
+    if "listening on" in open(log).read():
+        break
+    time.sleep(0.05)
+
+
+def rescans():
+    return len(re.findall(r"device list rebuilt", open(log).read()))
+
+
+def bind(busid, status="1\n"):
+    sp = USB1 + "/" + busid
+    tb.set_attribute(sp, "usbip_status", status)
+    link = root + sp + "/driver"
+    if os.path.lexists(link):
+        os.remove(link)
+    os.symlink("../../../../../bus/usb/drivers/usbip-host", link)
+    tb.set_property(sp, "DRIVER", "usbip-host")
+    tb.uevent(sp, "bind")
+
+
+def unbind(busid):
+    sp = USB1 + "/" + busid
+    link = root + sp + "/driver"
+    os.remove(link)
+    os.symlink("../../../../../bus/usb/drivers/usb", link)
+    tb.set_property(sp, "DRIVER", "usb")
+    tb.uevent(sp, "unbind")
+
+
+first = devlist()
+base = rescans()
+for _ in range(20):
+    devlist()
+tap(rescans() == base, "20 requests without uevents: no sysfs rescan (%d rebuilds)" % (rescans() - base))
+tap("1-7" not in first, "1-7 not exported at start", first)
+
+bind("1-7")
+after = devlist()
+tap("1-7" in after, "bind uevent: 1-7 in the very next DEVLIST", after)
+tap(rescans() == base + 1, "one rescan for the event")
+
+tb.set_attribute(USB1 + "/1-7", "usbip_status", "2\n")
+now = devlist()
+tap("1-7" not in now and rescans() == base + 1,
+    "device taken by a client (usbip_status 2) leaves the list without a rescan", now)
+tb.set_attribute(USB1 + "/1-7", "usbip_status", "1\n")
+tap("1-7" in devlist(), "and comes back when released")
+
+unbind("1-7")
+now = devlist()
+tap("1-7" not in now, "unbind uevent: 1-7 gone from the next DEVLIST", now)
+
+tb.remove_device(USB1 + "/1-2")
+now = devlist()
+tap("1-2" not in now, "unplug (remove uevent): 1-2 gone from the next DEVLIST", now)
+tap(set(now) == set(first) - {"1-2"}, "the other devices are unchanged", "%s\n%s" % (first, now))
+
+p.terminate()
+tap(p.wait(5) == 0, "usbipd stops cleanly")
+print("1..%d" % n)
+sys.exit(1 if failed else 0)

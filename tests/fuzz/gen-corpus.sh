@@ -1,0 +1,117 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Regenerates the seed corpora in tests/fuzz/corpus/ from real examples:
+# the reference server's wire captures (tests/golden/wire-*.hex), the vhci
+# status texts of the umockdev fixtures, the port records of
+# tests/fixtures/vhci-records and an excerpt of the system's usb.ids.
+# Usage: tests/fuzz/gen-corpus.sh [USB_IDS]   (needs xxd)
+set -eu
+fuzz=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$fuzz/../.." && pwd)
+golden=$top/tests/golden
+fixtures=$top/tests/fixtures
+usbids=${1:-/usr/share/misc/usb.ids}
+[ -e "$usbids" ] || usbids=/usr/share/hwdata/usb.ids
+c=$fuzz/corpus
+
+rm -rf "$c"
+mkdir -p "$c"/fuzz-devlist-reply "$c"/fuzz-import-reply "$c"/fuzz-import-request \
+	"$c"/fuzz-vhci-status "$c"/fuzz-record "$c"/fuzz-usbids
+
+unhex() { xxd -r -p "$1"; }
+
+# ---- OP_REP_DEVLIST replies (the trailing-request capture is identical)
+for f in "$golden"/wire-devlist--*.hex; do
+	n=${f##*/wire-devlist--}
+	unhex "$f" >"$c/fuzz-devlist-reply/${n%.hex}"
+done
+# An error status, and a count of two devices that never come.
+unhex "$golden/wire-import-unknown--host-bound.hex" >"$c/fuzz-devlist-reply/status-nodev"
+printf '\001\021\000\005\000\000\000\000\000\000\000\002' >"$c/fuzz-devlist-reply/two-devices-then-eof"
+
+# ---- OP_REP_IMPORT replies: raw (for the fixed bus id "1-1") and with the
+# bus id prefix of the target's second mode (length byte, bus id, reply).
+for f in "$golden"/wire-import-*.hex; do
+	n=${f##*/wire-import-}
+	n=${n%.hex}
+	unhex "$f" >"$c/fuzz-import-reply/${n#-}"
+done
+prefixed() {	# NAME BUSID CAPTURE
+	{
+		printf "\\$(printf '%03o' ${#2})%s" "$2"
+		unhex "$golden/$3"
+	} >"$c/fuzz-import-reply/prefixed-$1"
+}
+prefixed 2-1.3 2-1.3 wire-import-2-1.3--host-bound.hex
+prefixed vudc usbip-vudc.0 wire-import--vudc.hex
+prefixed inuse 1-3 wire-import-inuse--host-bound.hex
+prefixed mismatch 9-9 wire-import-1-1--host-bound.hex
+
+# ---- OP_REQ_IMPORT / other requests as usbipd receives them
+req_import() {	# NAME BUSID
+	{
+		printf '\001\021\200\003\000\000\000\000%s' "$2"
+		head -c $((32 - ${#2})) /dev/zero
+	} >"$c/fuzz-import-request/import-$1"
+}
+req_import 1-1 1-1
+req_import 2-1.3 2-1.3
+req_import vudc usbip-vudc.0
+req_import dotdot ..
+req_import slash ../../../sys
+printf '\001\021\200\003\000\000\000\0001-1' >"$c/fuzz-import-request/import-truncated"
+printf '\001\021\200\005\000\000\000\000' >"$c/fuzz-import-request/devlist"
+printf '\001\020\200\005\000\000\000\000' >"$c/fuzz-import-request/bad-version"
+{ printf '\001\021\200\003\000\000\000\000'; head -c 32 /dev/zero | tr '\0' 'A'; } \
+	>"$c/fuzz-import-request/import-unterminated"
+
+# ---- vhci status texts (umockdev escapes "\n"); one of each distinct shape
+status_of() {	# FIXTURE ATTRIBUTE
+	grep -m1 "^A: $2=" "$fixtures/$1" | sed "s/^A: $2=//" | sed 's/\\n/\n/g' | sed '$d'
+}
+status_of vhci.umockdev status >"$c/fuzz-vhci-status/current-mixed"
+status_of vhci-small.umockdev status >"$c/fuzz-vhci-status/current-used"
+status_of vhci-full.umockdev status >"$c/fuzz-vhci-status/current-full"
+status_of vhci-badstatus.umockdev status >"$c/fuzz-vhci-status/current-bad"
+status_of vhci.umockdev status.1 | head -n 4 >"$c/fuzz-vhci-status/second-controller"
+: >"$c/fuzz-vhci-status/empty"
+cat >"$c/fuzz-vhci-status/pointer-4.13" <<'STATUS'
+hub port sta spd dev      socket           local_busid
+hs  0000 006 003 00010002 ffff88003a1b2c00 1-1
+hs  0001 004 000 00000000 0000000000000000 0-0
+ss  0008 006 005 00020002 ffff8800deadbeef 2-1
+STATUS
+cat >"$c/fuzz-vhci-status/pre-4.13" <<'STATUS'
+prt sta spd bus dev socket           local_busid
+000 006 003 00010002 ffff88003a1b2c00 1-1
+001 004 000 000 000 0000000000000000 0-0
+STATUS
+printf 'hub port sta spd dev      sockfd local_busid\r\nhs  0000 006 002 00010004 5 3-1\r\n' \
+	>"$c/fuzz-vhci-status/crlf-unpadded"
+
+# ---- port records
+for f in "$fixtures"/vhci-records/port*; do
+	cp "$f" "$c/fuzz-record/${f##*/}"
+done
+printf 'fe80::1%%eth0 3240 3-2.1\n' >"$c/fuzz-record/ipv6-scoped"
+printf 'server usbip 1-1' >"$c/fuzz-record/no-newline"
+
+# ---- usb.ids excerpt: header, a few vendors, classes, other sections
+{
+	sed -n '1,12p' "$usbids"
+	printf '\n'
+	awk '/^0001  /,/^0003  /' "$usbids" | sed '$d'
+	awk '/^1d6b  /{p=1; print; next} p && /^\t/{print; next} {p=0}' "$usbids"
+	awk '/^046d  /{p=1; n=0; print; next} p && /^\t/ && n++ < 6 {print; next} {p=0}' "$usbids"
+	awk '/^# List of known device classes/{p=1} p{print} /^C 0a/{exit}' "$usbids" \
+		| awk '!/^C 0a/'
+	printf '\n# List of Audio Class Terminal Types\n\n'
+	grep -m4 '^AT ' "$usbids"
+	printf '\n# List of HID Descriptor Types\n\n'
+	grep -m3 '^HID ' "$usbids"
+} >"$c/fuzz-usbids/excerpt.ids"
+printf '1d6b  Linux Foundation\r\n\t0002  2.0 root hub\r\nC 09  Hub\r\n\t00  Unused\r\n\t\t00  Full speed (or root) hub\r\n' \
+	>"$c/fuzz-usbids/crlf.ids"
+
+du -sh "$c"/*

@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * usbipd settings: defaults, the configuration file (GKeyFile, group
+ * [usbipd]) and the command line, which wins.  Reloaded on SIGHUP.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "usbipd.h"
+
+void config_defaults(struct config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->port = g_strdup(USBIP_DEFAULT_PORT_STR);
+	c->timeout_ms = 10000;
+	c->max_handshakes = 256;
+	/* A dead client frees its device after about 30 + 3 x 10 = 60 s. */
+	c->keepalive_idle = 30;
+	c->keepalive_interval = 10;
+	c->keepalive_count = 3;
+	c->allow = g_ptr_array_new_with_free_func(g_free);
+	c->listen = g_ptr_array_new_with_free_func(g_free);
+}
+
+void config_clear(struct config *c)
+{
+	g_free(c->port);
+	g_free(c->pid_file);
+	g_free(c->file);
+	if (c->allow)
+		g_ptr_array_unref(c->allow);
+	if (c->listen)
+		g_ptr_array_unref(c->listen);
+	memset(c, 0, sizeof(*c));
+}
+
+bool parse_port(const char *s)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	return *s && !*end && !errno && v >= 0 && v <= 65535;
+}
+
+bool parse_seconds(const char *s, int *ms)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (!*s || *end || errno || !(v >= 0.1 && v <= 3600))
+		return false;
+	*ms = (int)(v * 1000);
+	return true;
+}
+
+bool parse_uint(const char *s, unsigned min, unsigned max, unsigned *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (!*s || *s == '-' || *end || errno || v < min || v > max)
+		return false;
+	*out = (unsigned)v;
+	return true;
+}
+
+/*
+ * Applies one setting by name, from the command line or the file; @value is
+ * NULL for flags.  Returns false, with a message, for a bad value.
+ */
+bool config_set(struct config *c, const char *key, const char *value, const char *where)
+{
+	unsigned u;
+
+	if (!strcmp(key, "ipv4")) {
+		c->ipv4 = true;
+	} else if (!strcmp(key, "ipv6")) {
+		c->ipv6 = true;
+	} else if (!strcmp(key, "device")) {
+		c->device = true;
+	} else if (!strcmp(key, "debug")) {
+		c->debug = true;
+	} else if (!strcmp(key, "tcp-port")) {
+		if (!parse_port(value))
+			goto bad;
+		g_free(c->port);
+		c->port = g_strdup(value);
+	} else if (!strcmp(key, "pid-file")) {
+		g_free(c->pid_file);
+		c->pid_file = g_strdup(value);
+	} else if (!strcmp(key, "timeout")) {
+		if (!parse_seconds(value, &c->timeout_ms))
+			goto bad;
+	} else if (!strcmp(key, "max-handshakes")) {
+		if (!parse_uint(value, 1, 65536, &c->max_handshakes))
+			goto bad;
+	} else if (!strcmp(key, "keepalive-idle")) {
+		if (!parse_uint(value, 1, 32767, &u))
+			goto bad;
+		c->keepalive_idle = (int)u;
+	} else if (!strcmp(key, "keepalive-interval")) {
+		if (!parse_uint(value, 1, 32767, &u))
+			goto bad;
+		c->keepalive_interval = (int)u;
+	} else if (!strcmp(key, "keepalive-count")) {
+		if (!parse_uint(value, 1, 127, &u))
+			goto bad;
+		c->keepalive_count = (int)u;
+	} else if (!strcmp(key, "allow")) {
+		struct acl_entry e;
+
+		if (!acl_parse(value, &e))
+			goto bad;
+		g_ptr_array_add(c->allow, g_memdup2(&e, sizeof(e)));
+	} else if (!strcmp(key, "listen")) {
+		g_ptr_array_add(c->listen, g_strdup(value));
+	} else {
+		err("%s: unknown setting '%s'", where, key);
+		return false;
+	}
+	c->set |= config_bit(key);
+	return true;
+bad:
+	err("%s: invalid %s '%s'", where, key, value ? value : "");
+	return false;
+}
+
+/* Bit of each setting, so the command line can override the file. */
+unsigned config_bit(const char *key)
+{
+	static const char *const keys[] = {
+		"ipv4", "ipv6", "device", "debug", "tcp-port", "pid-file", "timeout",
+		"max-handshakes", "keepalive-idle", "keepalive-interval",
+		"keepalive-count", "allow", "listen",
+	};
+
+	for (unsigned i = 0; i < G_N_ELEMENTS(keys); i++)
+		if (!strcmp(key, keys[i]))
+			return 1u << i;
+	return 0;
+}
+
+static bool is_flag(const char *key)
+{
+	return !strcmp(key, "ipv4") || !strcmp(key, "ipv6") || !strcmp(key, "device") ||
+	       !strcmp(key, "debug");
+}
+
+/*
+ * Reads @path into @c.  A missing file is fine when @required is false (the
+ * default path).  Returns false after logging what is wrong.
+ */
+bool config_load(struct config *c, const char *path, bool required)
+{
+	g_autoptr(GKeyFile) kf = g_key_file_new();
+	g_autoptr(GError) error = NULL;
+	g_auto(GStrv) keys = NULL;
+	bool ok = true;
+
+	if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, &error)) {
+		if (!required && g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+			return true;
+		err("%s: %s", path, error->message);
+		return false;
+	}
+	keys = g_key_file_get_keys(kf, "usbipd", NULL, NULL);
+	for (size_t i = 0; keys && keys[i]; i++) {
+		const char *key = keys[i];
+
+		if (is_flag(key)) {
+			g_autoptr(GError) e = NULL;
+			gboolean v = g_key_file_get_boolean(kf, "usbipd", key, &e);
+
+			if (e) {
+				err("%s: %s: %s", path, key, e->message);
+				ok = false;
+			} else if (v) {
+				ok &= config_set(c, key, NULL, path);
+			}
+		} else if (!strcmp(key, "allow") || !strcmp(key, "listen")) {
+			g_auto(GStrv) list = g_key_file_get_string_list(kf, "usbipd", key,
+									NULL, NULL);
+
+			for (size_t j = 0; list && list[j]; j++)
+				ok &= config_set(c, key, g_strstrip(list[j]), path);
+		} else {
+			g_autofree char *v = g_key_file_get_string(kf, "usbipd", key, NULL);
+
+			ok &= config_set(c, key, v ? g_strstrip(v) : "", path);
+		}
+	}
+	return ok;
+}
+
+/* @file's settings, with every one the command line set taken from @cli. */
+void config_merge(struct config *out, const struct config *file, const struct config *cli)
+{
+	const struct config *src;
+
+	config_defaults(out);
+#define PICK(key) (src = (cli->set & config_bit(key)) ? cli : file)
+	out->ipv4 = PICK("ipv4")->ipv4;
+	out->ipv6 = PICK("ipv6")->ipv6;
+	out->device = PICK("device")->device;
+	out->debug = PICK("debug")->debug;
+	g_free(out->port);
+	out->port = g_strdup(PICK("tcp-port")->port);
+	out->pid_file = g_strdup(PICK("pid-file")->pid_file);
+	out->timeout_ms = PICK("timeout")->timeout_ms;
+	out->max_handshakes = PICK("max-handshakes")->max_handshakes;
+	out->keepalive_idle = PICK("keepalive-idle")->keepalive_idle;
+	out->keepalive_interval = PICK("keepalive-interval")->keepalive_interval;
+	out->keepalive_count = PICK("keepalive-count")->keepalive_count;
+	for (guint i = 0; i < PICK("allow")->allow->len; i++)
+		g_ptr_array_add(out->allow, g_memdup2(g_ptr_array_index(src->allow, i),
+						     sizeof(struct acl_entry)));
+	for (guint i = 0; i < PICK("listen")->listen->len; i++)
+		g_ptr_array_add(out->listen, g_strdup(g_ptr_array_index(src->listen, i)));
+#undef PICK
+	out->set = file->set | cli->set;
+}
