@@ -34,8 +34,8 @@ static int recv_reply_header(struct usbip_ctx *ctx, int fd, uint16_t expect,
 	return 0;
 }
 
-static int recv_device(int fd, int64_t deadline_ms, struct usbip_device *dev,
-		       bool with_interfaces)
+static int recv_device(struct usbip_ctx *ctx, int fd, int64_t deadline_ms,
+		       struct usbip_device *dev, bool with_interfaces)
 {
 	uint8_t buf[USBIP_DEVICE_SIZE];
 	int r;
@@ -44,6 +44,12 @@ static int recv_device(int fd, int64_t deadline_ms, struct usbip_device *dev,
 	if (r < 0)
 		return r;
 	usbip_device_decode(buf, sizeof(buf), dev);
+	/* A real server always terminates both strings; refuse anything else. */
+	if (!memchr(buf, '\0', USBIP_PATH_SIZE) ||
+	    usbip_busid_valid((const char *)buf + USBIP_PATH_SIZE, USBIP_BUSID_SIZE) < 0) {
+		ERR(ctx, "server sent a device record with an invalid path or bus id");
+		return -EBADMSG;
+	}
 	if (!with_interfaces)
 		return 0;
 	for (unsigned i = 0; i < dev->bNumInterfaces; i++) {
@@ -99,7 +105,7 @@ USBIP_EXPORT int usbip_request_devlist(struct usbip_ctx *ctx, int fd,
 			}
 			list->devs = devs;
 		}
-		r = recv_device(fd, deadline_ms, &list->devs[i], true);
+		r = recv_device(ctx, fd, deadline_ms, &list->devs[i], true);
 		if (r < 0)
 			goto fail;
 		list->ndev++;
@@ -123,7 +129,7 @@ USBIP_EXPORT int usbip_request_import(struct usbip_ctx *ctx, int fd, const char 
 	r = recv_reply_header(ctx, fd, USBIP_OP_REP_IMPORT, deadline_ms);
 	if (r != 0)
 		return r;
-	r = recv_device(fd, deadline_ms, dev, false);
+	r = recv_device(ctx, fd, deadline_ms, dev, false);
 	if (r < 0)
 		return r;
 	if (strncmp(dev->busid, busid, USBIP_BUSID_SIZE - 1) != 0) {

@@ -50,7 +50,13 @@ class Daemon:
         return False
 
     def stop(self):
-        self.p.send_signal(signal.SIGTERM)
+        # Under a wrapper (strace) the daemon is the wrapper's child: signal it.
+        kids = []
+        for tid in os.listdir("/proc/%d/task" % self.p.pid):
+            with open("/proc/%d/task/%s/children" % (self.p.pid, tid)) as f:
+                kids += [int(k) for k in f.read().split()]
+        for pid in kids or [self.p.pid]:
+            os.kill(pid, signal.SIGTERM)
         try:
             return self.p.wait(5)
         except subprocess.TimeoutExpired:
@@ -87,21 +93,23 @@ def write(path, text):
 
 
 # --- access control -------------------------------------------------------
-d = Daemon(["-t", "43261", "--allow", "127.0.0.2/32", "--allow", "::1"], "acl.log")
-r = devlist(43261, source="127.0.0.1")
+d = Daemon(["-t", "13261", "--allow", "127.0.0.2/32", "--allow", "::1"], "acl.log",
+           wait_for="listening on :::13261")
+r = devlist(13261, source="127.0.0.1")
 tap(r == b"", "--allow 127.0.0.2/32: peer 127.0.0.1 closed without a reply", repr(r))
 tap(re.search(r"denied access from 127\.0\.0\.1:\d+", d.text()) is not None,
     "denied peer logged with its address", d.text())
 tap(d.text().count("denied access") == 1, "denied peer logged once")
 tap("connection from 127.0.0.1" not in d.text(), "denied peer reaches no request handling")
-r = devlist(43261, source="127.0.0.2")
+r = devlist(13261, source="127.0.0.2")
 tap(r is not None and len(r) > 12, "--allow 127.0.0.2/32: peer 127.0.0.2 served", repr(r))
-r = devlist(43261, host="::1", family=socket.AF_INET6)
+r = devlist(13261, host="::1", family=socket.AF_INET6)
 tap(r is not None and len(r) > 12, "--allow ::1: IPv6 peer ::1 served", repr(r))
 d.stop()
 
-d = Daemon(["-t", "43262", "--allow", "10.0.0.0/8", "--allow", "fd00::/8"], "acl2.log")
-tap(devlist(43262) == b"" and devlist(43262, host="::1", family=socket.AF_INET6) == b"",
+d = Daemon(["-t", "13262", "--allow", "10.0.0.0/8", "--allow", "fd00::/8"], "acl2.log",
+           wait_for="listening on :::13262")
+tap(devlist(13262) == b"" and devlist(13262, host="::1", family=socket.AF_INET6) == b"",
     "peers outside every prefix are denied (IPv4 and IPv6)")
 d.stop()
 
@@ -115,12 +123,12 @@ for bad in (["--allow", "300.1.2.3/8"], ["--allow", "10.0.0.0/33"], ["--allow", 
 
 # --- configuration file and precedence ------------------------------------
 conf = os.path.join(WORK, "usbipd.conf")
-write(conf, "[usbipd]\ntcp-port=43263\ntimeout=0.5\nallow=127.0.0.3\n")
+write(conf, "[usbipd]\ntcp-port=13263\ntimeout=0.5\nallow=127.0.0.3\n")
 d = Daemon(["--config", conf, "--allow", "127.0.0.1"], "conf.log")
-tap("listening on 0.0.0.0:43263" in d.text(), "tcp-port taken from the file", d.text())
-r = devlist(43263)
+tap("listening on 0.0.0.0:13263" in d.text(), "tcp-port taken from the file", d.text())
+r = devlist(13263)
 tap(r is not None and len(r) > 12, "command-line --allow overrides the file's allow")
-s = socket.create_connection(("127.0.0.1", 43263))
+s = socket.create_connection(("127.0.0.1", 13263))
 s.settimeout(3)
 t0 = time.time()
 s.recv(1)
@@ -128,8 +136,8 @@ dt = time.time() - t0
 s.close()
 tap(0.3 < dt < 2, "timeout=0.5 from the file closes a silent client after %.2f s" % dt)
 d.stop()
-d = Daemon(["--config", conf, "-t", "43264"], "conf2.log")
-tap("listening on 0.0.0.0:43264" in d.text() and "43263" not in d.text(),
+d = Daemon(["--config", conf, "-t", "13264"], "conf2.log")
+tap("listening on 0.0.0.0:13264" in d.text() and "13263" not in d.text(),
     "-t on the command line overrides tcp-port in the file", d.text())
 d.stop()
 
@@ -142,43 +150,43 @@ p = subprocess.run([USBIPD, "--config", WORK + "/missing.conf"], capture_output=
 tap(p.returncode == 1 and "missing.conf" in p.stderr, "missing --config file: exit 1", p.stderr)
 
 # --- SIGHUP reload --------------------------------------------------------
-write(conf, "[usbipd]\ntcp-port=43265\n")
+write(conf, "[usbipd]\ntcp-port=13265\n")
 d = Daemon(["--config", conf], "hup.log")
-tap(len(devlist(43265) or b"") > 12, "before reload: 127.0.0.1 served")
-write(conf, "[usbipd]\ntcp-port=43265\nallow=127.0.0.2\n")
+tap(len(devlist(13265) or b"") > 12, "before reload: 127.0.0.1 served")
+write(conf, "[usbipd]\ntcp-port=13265\nallow=127.0.0.2\n")
 d.p.send_signal(signal.SIGHUP)
 d.wait_log("reloading configuration")
 time.sleep(0.2)
-tap(devlist(43265) == b"", "after SIGHUP the new allow list denies 127.0.0.1", d.text())
-tap(len(devlist(43265, source="127.0.0.2") or b"") > 12, "after SIGHUP 127.0.0.2 is served")
+tap(devlist(13265) == b"", "after SIGHUP the new allow list denies 127.0.0.1", d.text())
+tap(len(devlist(13265, source="127.0.0.2") or b"") > 12, "after SIGHUP 127.0.0.2 is served")
 write(conf, "[usbipd]\nallow=not-an-address\n")
 d.p.send_signal(signal.SIGHUP)
 d.wait_log("previous settings stay")
 time.sleep(0.2)
 tap("previous settings stay in force" in d.text() and
-    len(devlist(43265, source="127.0.0.2") or b"") > 12,
+    len(devlist(13265, source="127.0.0.2") or b"") > 12,
     "a bad file on reload is logged and the old settings stay", d.text())
 tap(d.stop() == 0, "stops cleanly after reloads")
 
 # --- connection cap -------------------------------------------------------
-d = Daemon(["-t", "43266", "--max-handshakes", "5", "--timeout", "30"], "cap.log")
-silent = [socket.create_connection(("127.0.0.1", 43266)) for _ in range(5)]
+d = Daemon(["-t", "13266", "--max-handshakes", "5", "--timeout", "30"], "cap.log")
+silent = [socket.create_connection(("127.0.0.1", 13266)) for _ in range(5)]
 time.sleep(0.3)
-r = devlist(43266)
+r = devlist(13266)
 tap(r == b"", "6th connection closed while 5 are unanswered", repr(r))
 tap("too many connections in progress" in d.text(), "cap logged", d.text())
 for s in silent:
     s.close()
 time.sleep(0.3)
-tap(len(devlist(43266) or b"") > 12, "served again once the silent ones are gone")
+tap(len(devlist(13266) or b"") > 12, "served again once the silent ones are gone")
 d.stop()
 
 # --- keepalive set on the connection handed to the kernel -----------------
 trace = os.path.join(WORK, "ka.strace")
-d = Daemon(["-t", "43267", "--keepalive-idle", "7", "--keepalive-interval", "3",
+d = Daemon(["-t", "13267", "--keepalive-idle", "7", "--keepalive-interval", "3",
             "--keepalive-count", "4"], "ka.log",
            wrap=["strace", "-f", "-o", trace, "-e", "trace=setsockopt,write"])
-s = socket.create_connection(("127.0.0.1", 43267))
+s = socket.create_connection(("127.0.0.1", 13267))
 s.sendall(struct.pack(">HHI", 0x0111, 0x8003, 0) + b"1-1".ljust(32, b"\0"))
 s.settimeout(3)
 reply = b""
@@ -207,12 +215,12 @@ tap(handoff is not None and 0 <= ka < handoff.start(), "keepalive is set before 
 # connection, which usbipd must then accept from the inherited socket.
 d = Daemon([], "sa.log", wait_for="Listening on",
            wrap=["systemd-socket-activate", "-E", "LD_PRELOAD", "-E", "UMOCKDEV_DIR",
-                 "-l", "127.0.0.1:43268"])
-r = devlist(43268, timeout=10)
+                 "-l", "127.0.0.1:13268"])
+r = devlist(13268, timeout=10)
 tap(r is not None and len(r) > 12, "serves the connection that activated it", repr(r))
-tap("listening on 127.0.0.1:43268 (socket activation)" in d.text(),
+tap("listening on 127.0.0.1:13268 (socket activation)" in d.text(),
     "takes its socket from LISTEN_FDS", d.text())
-tap(len(devlist(43268) or b"") > 12, "keeps serving on the activated socket")
+tap(len(devlist(13268) or b"") > 12, "keeps serving on the activated socket")
 tap("listening on 0.0.0.0" not in d.text(), "opens no socket of its own when activated")
 d.stop()
 

@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 
-OUR_PORT, REF_PORT = 43251, 43252
+OUR_PORT, REF_PORT = 13251, 13252
 WORK = os.environ["WORK"]
 n = 0
 failed = 0
@@ -33,8 +33,8 @@ def tap(ok, name, detail=""):
     sys.stdout.flush()
 
 
-def start(binary, port, log, *extra):
-    p = subprocess.Popen([binary, "-t", str(port)] + list(extra),
+def start(binary, port, log, *extra, wrap=()):
+    p = subprocess.Popen(list(wrap) + [binary, "-t", str(port)] + list(extra),
                          stdout=subprocess.DEVNULL, stderr=open(log, "w"))
     deadline = time.time() + 10
     while time.time() < deadline:
@@ -83,12 +83,16 @@ def run(cmd):
     return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
 
 
+TRACE = WORK + "/ours.strace"
 ours = start(os.environ["OUR_USBIPD"], OUR_PORT, WORK + "/ours.log",
-             "--pid=" + WORK + "/usbipd.pid", "--timeout", "1")
+             "--pid=" + WORK + "/usbipd.pid", "--timeout", "1",
+             wrap=("strace", "-f", "-qq", "-o", TRACE, "-e", "trace=openat,open,creat,unlink"))
 ref = start(os.environ["REF_USBIPD"], REF_PORT, WORK + "/ref.log")
 
+# ours runs under strace, so the daemon is strace's child.
 pid = open(WORK + "/usbipd.pid").read() if os.path.exists(WORK + "/usbipd.pid") else ""
-tap(pid == "%d\n" % ours.pid, "PID file holds our pid", repr(pid))
+ppid = open("/proc/%s/stat" % pid.strip()).read().split()[3] if pid.strip().isdigit() else ""
+tap(pid.endswith("\n") and ppid == str(ours.pid), "PID file holds the daemon's pid", repr(pid))
 
 # Byte-identical DEVLIST reply (device order, fields, in-use device left out).
 a, b = devlist(OUR_PORT), devlist(REF_PORT)
@@ -168,9 +172,45 @@ while True:
 s.close()
 tap(reply == devlist(REF_PORT), "request sent byte by byte is answered in full")
 
+# Random garbage, many connections opened and dropped, half-open connections.
+import random
+rnd = random.Random(1234)
+for i in range(200):
+    blob = bytes(rnd.getrandbits(8) for _ in range(rnd.randint(1, 120)))
+    try:
+        exchange(OUR_PORT, blob, timeout=2, shut=rnd.random() < 0.5)
+    except OSError:
+        pass
+tap(len(devlist(OUR_PORT)) > 12, "200 random-byte requests: daemon still serves")
+t0 = time.time()
+for i in range(2000):
+    s = socket.create_connection(("127.0.0.1", OUR_PORT))
+    if i % 2:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    s.close()
+tap(len(devlist(OUR_PORT)) > 12,
+    "2000 connections opened and dropped (half reset) in %.1f s: daemon still serves" %
+    (time.time() - t0))
+half = []
+for i in range(20):
+    s = socket.create_connection(("127.0.0.1", OUR_PORT))
+    s.sendall(op(0x8003)[:8] + b"1-")
+    s.shutdown(socket.SHUT_WR)
+    half.append(s)
+tap(len(devlist(OUR_PORT)) > 12, "20 half-open connections with partial IMPORTs: still serves")
+closed = 0
+for s in half:
+    s.settimeout(3)
+    try:
+        closed += s.recv(1) == b""
+    except OSError:
+        closed += 1
+    s.close()
+tap(closed == 20, "the half-open connections are closed without a reply (%d/20)" % closed)
+
 # Still alive after all of it, then a clean SIGTERM.
 tap(len(devlist(OUR_PORT)) > 12, "daemon still serves after the hostile requests")
-ours.send_signal(signal.SIGTERM)
+os.kill(int(pid), signal.SIGTERM)
 try:
     rc = ours.wait(5)
 except subprocess.TimeoutExpired:
@@ -180,6 +220,16 @@ tap(not os.path.exists(WORK + "/usbipd.pid"), "SIGTERM: PID file removed")
 tap("shutting down usbipd" in open(WORK + "/ours.log").read(), "SIGTERM: shutdown logged")
 ref.send_signal(signal.SIGTERM)
 ref.wait(5)
+
+# Everything usbipd opened for writing: the PID file and usbip_sockfd only.
+writes = set()
+for line in open(TRACE):
+    if ("O_WRONLY" in line or "O_RDWR" in line or "creat(" in line) and "= -1" not in line:
+        writes.add(line.split('"')[1])
+bad = [w for w in writes if not (w.endswith("/usbip_sockfd") or w.endswith("usbipd.pid")
+                                 or w.startswith("/dev/"))]
+tap(not bad, "usbipd wrote only PID file and usbip_sockfd files (%d paths)" % len(writes),
+    "\n".join(sorted(bad)))
 
 print("1..%d" % n)
 sys.exit(1 if failed else 0)

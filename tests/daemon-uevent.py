@@ -20,7 +20,7 @@ from gi.repository import UMockdev  # noqa: E402
 
 usbipd, fixture = sys.argv[1], sys.argv[2]
 n = failed = 0
-PORT = 43271
+PORT = 13271
 USB1 = "/sys/devices/pci0000:00/0000:00:14.0/usb1"
 
 

@@ -15,22 +15,7 @@ trap 'rm -rf "$bin" "$got"' EXIT
 BIN_DIR=$bin "$GOLDEN/capture.sh" "$got" > "$got/capture.log" 2>&1 ||
 	{ not_ok "capture runs" "$(tail -20 "$got/capture.log")"; tap_done; exit; }
 
-# Strip what legitimately varies: debug traces, fd numbers, the kernel release.
-normalize() {
-	local ext=$1 f=$2
-	[ -e "$f" ] || return 0
-	case $ext in
-	err)
-		grep -v -e ': debug: ' "$f" | sed -E \
-			-e 's/\(([0-9]+)\)/(FD)/g' \
-			-e "s/$(uname -r | sed 's/[.]/[.]/g')/KVER/g" ;;
-	after|writes)
-		sed -E -e "s/usbip_sockfd: b'[0-9]+\\\\n'/usbip_sockfd: b'FD\\\\n'/" \
-			-e "s/(attach: b'[0-9]+) [0-9]+ /\\1 FD /" "$f" ;;
-	*)
-		cat "$f" ;;
-	esac
-}
+normalize() { "$abs_top_srcdir/tests/normalize-output.sh" "$@"; }
 
 while IFS=$'\t' read -r case _; do
 	for ext in out rc err after; do

@@ -114,4 +114,66 @@ printf 'server usbip 1-1' >"$c/fuzz-record/no-newline"
 printf '1d6b  Linux Foundation\r\n\t0002  2.0 root hub\r\nC 09  Hub\r\n\t00  Unused\r\n\t\t00  Full speed (or root) hub\r\n' \
 	>"$c/fuzz-usbids/crlf.ids"
 
+# ---- hand-made edge cases (edge-*): limits and malformed fields
+rep() { head -c "$1" /dev/zero | tr '\0' "$2"; }	# COUNT CHAR
+hdr_ok() { printf '\001\021\000%b\000\000\000\000' "$1"; }	# reply op_common, status 0
+dev_record() {	# BUSID-FIELD(32 bytes) NUMINTF(octal escape): an unterminated path
+	rep 256 P
+	printf '%s' "$1"
+	printf '\000\000\000\001\000\000\000\002\000\000\000\003\035\153\000\002\001\000'
+	printf '\011\000\000\001\001%b' "$2"
+}
+d=$c/fuzz-devlist-reply
+{ hdr_ok '\005'; printf '\377\377\377\377'; } >"$d/edge-ndev-huge"
+{ hdr_ok '\005'; printf '\000\000\020\000'; } >"$d/edge-ndev-max-eof"
+{ hdr_ok '\005'; printf '\000\000\020\001'; } >"$d/edge-ndev-over-max"
+{ hdr_ok '\005'; printf '\000\000\000\001'; dev_record "$(rep 32 B)" '\377'
+  for _ in $(seq 255); do printf '\377\001\002\000'; done; } >"$d/edge-255-interfaces"
+{ hdr_ok '\005'; printf '\000\000\000\001'; dev_record "$(rep 32 B)" '\377'
+  printf '\003\001\002\000'; } >"$d/edge-interfaces-cut"
+printf '\001\021\000\005\377\377\377\377' >"$d/edge-status-max"
+printf '\001\021\000\003\000\000\000\000\000\000\000\000' >"$d/edge-wrong-code"
+printf '\001\020\000\005\000\000\000\000\000\000\000\000' >"$d/edge-old-version"
+
+i=$c/fuzz-import-reply
+{ hdr_ok '\003'; dev_record "1-1$(rep 29 x)" '\000'; } >"$i/edge-busid-unterminated"
+{ hdr_ok '\003'; dev_record "$(printf '1-1\001')$(rep 28 x)" '\000'; } >"$i/edge-busid-prefix"
+{ hdr_ok '\003'; rep 311 Q; } >"$i/edge-device-cut"
+printf '\001\021\000\003\200\000\000\000' >"$i/edge-status-2pow31"
+printf '\001\021\000\005\000\000\000\000' >"$i/edge-wrong-code"
+{ printf '\040'; rep 32 Z; hdr_ok '\003'; dev_record "$(rep 32 Z)" '\000'; } >"$i/prefixed-edge-busid-32"
+
+v=$c/fuzz-vhci-status
+H='hub port sta spd dev      sockfd local_busid'
+{ echo "$H"; echo 'hs  0000 006 002 00010004 000003 3-1 extra tokens'; } >"$v/edge-too-many-tokens"
+{ echo "$H"; printf 'hs  0000 006 002 00010004 000003 3-\0001\n'; } >"$v/edge-nul"
+{ echo "$H"; echo "hs  0000 006 002 00010004 000003 $(rep 31 b)"; } >"$v/edge-busid-31"
+{ echo "$H"; echo "hs  0000 006 002 00010004 000003 $(rep 32 b)"; } >"$v/edge-busid-32"
+{ echo "$H"; echo 'hs  4294967295 255 255 ffffffff 18446744073709551615 1-1';
+  echo 'hs  4294967296 256 256 100000000 18446744073709551616 1-1'; } >"$v/edge-limits"
+{ printf 'prt sta spd bus dev socket           local_busid\n';
+  echo '4294967295 255 255 65535 65535 0 0-0'; echo '001 004 000 65536 000 0 0-0'; } >"$v/edge-pre-4.13-limits"
+printf 'hub' >"$v/edge-header-only"
+printf '\n\n\r\n \t \n' >"$v/edge-blank-lines"
+printf 'hs\t0000\t006\t002\t00010004\t000003\t3-1' >"$v/edge-tabs-no-newline"
+
+r=$c/fuzz-record
+{ rep 1024 h; printf ' 3240 1-1\n'; } >"$r/edge-host-1024"
+{ rep 1025 h; printf ' 3240 1-1\n'; } >"$r/edge-host-1025"
+{ printf 'host '; rep 31 s; printf ' '; rep 31 b; printf '\n'; } >"$r/edge-fields-max"
+printf 'host 3240 1-1\n\ntrailing garbage' >"$r/edge-trailing"
+printf 'host  3240 1-1\n' >"$r/edge-double-space"
+printf 'ho\000st 3240 1-1\n' >"$r/edge-nul"
+printf ' 3240 1-1\n' >"$r/edge-empty-host"
+
+u=$c/fuzz-usbids
+printf '1d6b  Linux Foundation\n\t0002  2.0 root hub\n\000\n1d6c  After NUL\n' >"$u/edge-nul.ids"
+printf '1d6\n\t000\n\t\t0\nC 0\nC 09\nC 09 \n\t00\n\t\t00\n1d6b\n1d6b \n' >"$u/edge-truncated.ids"
+printf '\t0002  product before any vendor\n\t\t01  protocol before any class\n\t09  subclass before class\nC 09  Hub' \
+	>"$u/edge-orphans.ids"
+printf '1d6b  First\n1d6b  Second\n\t0002  A\n\t0002  B\nC 09  Hub\nC 09  Hub again\n\t00  x\n\t\t00  y\n' \
+	>"$u/edge-duplicates.ids"
+printf 'C 09  Hub\n\t00  Unused\nAT 0100  USB Undefined\n\t\t00  not a protocol of 09/00\n\t0001  not a product\n' \
+	>"$u/edge-section-switch.ids"
+
 du -sh "$c"/*

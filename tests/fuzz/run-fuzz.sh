@@ -11,7 +11,8 @@
 # Prints "PASS: <target> (N execs, T s)" or "FAIL: ..." per target and ends with
 # "N passed, N failed"; exits non-zero when any target failed.
 # Environment: FUZZ_TIMEOUT (10), FUZZ_RSS_MB (2048), FUZZ_ARGS (extra
-# libFuzzer flags, e.g. "-jobs=2" or "-dict=...").
+# libFuzzer flags, e.g. "-dict=..."), FUZZ_WORKDIR (default
+# BUILDDIR/tests/fuzz/work; each target's directory there is recreated).
 set -u
 
 if [ $# -lt 3 ]; then
@@ -55,7 +56,7 @@ passed=0
 failed=0
 for t in $targets; do
 	bin=$builddir/tests/fuzz/$t
-	work=$builddir/tests/fuzz/work/$t
+	work=${FUZZ_WORKDIR:-$builddir/tests/fuzz/work}/$t
 	if [ ! -x "$bin" ]; then
 		echo "FAIL: $t (not built: $bin)"
 		failed=$((failed + 1))

@@ -1,0 +1,29 @@
+#!/bin/bash
+# Re-pins our deliberate differences from the reference: runs every golden case
+# with our binaries (BIN_DIR, a directory holding our usbip and usbipd) and
+# writes tests/golden/ours/<case>.<ext> wherever our output differs from the
+# reference's golden after test-compat.sh's normalisation; removes pins that are
+# no longer needed.  Review the result with `git diff tests/golden/ours` and give
+# every new difference a reason in tests/golden/ours/REASONS.
+# usage: BIN_DIR=DIR tests/golden/update-ours.sh [CAPTURED_DIR]
+set -eu
+G=$(cd "$(dirname "$0")" && pwd)
+got=${1:-}
+if [ -z "$got" ]; then
+	got=$(mktemp -d)
+	"$G/capture.sh" "$got" > "$got/capture.log" 2>&1
+fi
+mkdir -p "$G/ours"
+# shellcheck source=/dev/null
+normalize() { "$G/../normalize-output.sh" "$@"; }
+while IFS=$'\t' read -r case _; do
+	for ext in out rc err after; do
+		[ -e "$G/$case.$ext" ] || [ -e "$got/$case.$ext" ] || continue
+		if cmp -s <(normalize "$ext" "$G/$case.$ext") <(normalize "$ext" "$got/$case.$ext"); then
+			rm -f "$G/ours/$case.$ext"
+		else
+			cp "$got/$case.$ext" "$G/ours/$case.$ext"
+			echo "pinned $case.$ext"
+		fi
+	done
+done < "$G/cases.tsv"

@@ -1,0 +1,204 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Our usbip client against a scripted hostile server.  Each case answers
+`usbip list -r` or `usbip attach` with something broken; the client must exit
+1 with a clear message, within a bounded time, with bounded memory, and never
+crash.  Runs in a umockdev testbed with a free vhci (test-hostile-server.sh);
+prints TAP.
+
+Environment: OUR_USBIP.
+"""
+import os
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+
+USBIP = os.environ["OUR_USBIP"]
+TIMEOUT = 2            # the client's --timeout for these tests, seconds
+TIME_BOUND = TIMEOUT * 2 + 2
+MEM_BOUND_KB = 64 * 1024
+n = failed = 0
+
+
+def tap(ok, name, detail=""):
+    global n, failed
+    n += 1
+    failed += not ok
+    print("%s %d - %s" % ("ok" if ok else "not ok", n, name))
+    if not ok and detail:
+        print("\n".join("# " + l for l in str(detail).splitlines()))
+    sys.stdout.flush()
+
+
+def header(code, status=0, version=0x0111):
+    return struct.pack(">HHI", version, code, status)
+
+
+def device(busid=b"1-1", path=b"/sys/devices/pci0000:00/0000:00:14.0/usb1/1-1", nif=1,
+           raw_busid=None, raw_path=None):
+    d = (raw_path if raw_path is not None else path.ljust(256, b"\0"))
+    d += raw_busid if raw_busid is not None else busid.ljust(32, b"\0")
+    d += struct.pack(">IIIHHHBBBBBB", 1, 2, 3, 0x0781, 0x5567, 0x0100, 0, 0, 0, 1, 1, nif)
+    assert len(d) == 312
+    return d
+
+
+INTF = bytes([8, 6, 0x50, 0])
+
+
+class Server:
+    """Serves one scripted behaviour per accepted connection."""
+
+    def __init__(self, behaviour):
+        self.behaviour = behaviour
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.port = self.sock.getsockname()[1]
+        self.stop = False
+        self.t = threading.Thread(target=self.run, daemon=True)
+        self.t.start()
+
+    def run(self):
+        self.sock.settimeout(0.2)
+        while not self.stop:
+            try:
+                c, _ = self.sock.accept()
+            except socket.timeout:
+                continue
+            try:
+                c.settimeout(TIME_BOUND + 5)
+                c.recv(40)
+                self.behaviour(c, self)
+            except OSError:
+                pass
+            finally:
+                c.close()
+
+    def close(self):
+        self.stop = True
+        self.t.join()
+        self.sock.close()
+
+
+def run_client(args, port):
+    t0 = time.time()
+    p = subprocess.Popen([USBIP, "--timeout", str(TIMEOUT), "-t", str(port)] + args,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        out, err = p.communicate(timeout=TIME_BOUND + 10)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        out, err = p.communicate()
+    return p.returncode, out.decode(errors="replace"), err.decode(errors="replace"), \
+        time.time() - t0
+
+
+def maxrss_children():
+    import resource
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+
+
+def send_all(data):
+    return lambda c, s: c.sendall(data)
+
+
+def slow(data, delay):
+    def b(c, s):
+        for i in range(len(data)):
+            if s.stop:
+                return
+            c.sendall(data[i:i + 1])
+            time.sleep(delay)
+    return b
+
+
+def silent(c, s):
+    end = time.time() + TIME_BOUND + 3
+    while time.time() < end and not s.stop:
+        time.sleep(0.1)
+
+
+def reset_after(data):
+    def b(c, s):
+        c.sendall(data)
+        c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    return b
+
+
+DEVLIST = 0x0005
+IMPORT = 0x0003
+good_dev = device() + INTF
+cases = [
+    # (name, command, behaviour, expected message fragment)
+    ("list: ndev 0xFFFFFFFF", ["list", "-r", "127.0.0.1"],
+     send_all(header(DEVLIST) + struct.pack(">I", 0xFFFFFFFF)), "more than the 4096 allowed"),
+    ("list: ndev 3, one device, then EOF", ["list", "-r", "127.0.0.1"],
+     send_all(header(DEVLIST) + struct.pack(">I", 3) + good_dev), "failed to get device list"),
+    ("list: bNumInterfaces 255 with a short body", ["list", "-r", "127.0.0.1"],
+     send_all(header(DEVLIST) + struct.pack(">I", 1) + device(nif=255) + INTF * 10),
+     "failed to get device list"),
+    ("list: bus id without NUL", ["list", "-r", "127.0.0.1"],
+     send_all(header(DEVLIST) + struct.pack(">I", 1) + device(raw_busid=b"B" * 32) + INTF),
+     "invalid path or bus id"),
+    ("list: path without NUL", ["list", "-r", "127.0.0.1"],
+     send_all(header(DEVLIST) + struct.pack(">I", 1) + device(raw_path=b"P" * 256) + INTF),
+     "invalid path or bus id"),
+    ("list: bus id with '/'", ["list", "-r", "127.0.0.1"],
+     send_all(header(DEVLIST) + struct.pack(">I", 1) + device(busid=b"../../x") + INTF),
+     "invalid path or bus id"),
+    ("list: wrong reply code", ["list", "-r", "127.0.0.1"],
+     send_all(header(IMPORT) + struct.pack(">I", 0)), "Unexpected response"),
+    ("list: wrong protocol version", ["list", "-r", "127.0.0.1"],
+     send_all(header(DEVLIST, version=0x0106) + struct.pack(">I", 0)), "protocol version"),
+    ("list: error status", ["list", "-r", "127.0.0.1"],
+     send_all(header(DEVLIST, status=1)), "Request Failed"),
+    ("list: one byte per second", ["list", "-r", "127.0.0.1"],
+     slow(header(DEVLIST) + struct.pack(">I", 1) + good_dev, 1.0), "Connection timed out"),
+    ("list: server never answers", ["list", "-r", "127.0.0.1"], silent, "Connection timed out"),
+    ("list: reset mid-reply", ["list", "-r", "127.0.0.1"],
+     reset_after(header(DEVLIST) + struct.pack(">I", 2) + good_dev[:100]),
+     "failed to get device list"),
+    ("attach: reply for another bus id", ["attach", "-r", "127.0.0.1", "-b", "1-1"],
+     send_all(header(IMPORT) + device(busid=b"1-2")), "recv different busid"),
+    ("attach: wrong reply code", ["attach", "-r", "127.0.0.1", "-b", "1-1"],
+     send_all(header(DEVLIST) + device()), "Unexpected response"),
+    ("attach: status 99", ["attach", "-r", "127.0.0.1", "-b", "1-1"],
+     send_all(header(IMPORT, status=99)), "Unknown Op Common Status"),
+    ("attach: truncated device record", ["attach", "-r", "127.0.0.1", "-b", "1-1"],
+     send_all(header(IMPORT) + device()[:100]), "Attach Request for 1-1 failed"),
+    ("attach: bus id without NUL", ["attach", "-r", "127.0.0.1", "-b", "1-1"],
+     send_all(header(IMPORT) + device(raw_busid=b"1-1".ljust(32, b"X"))), "invalid path or bus id"),
+    ("attach: server never answers", ["attach", "-r", "127.0.0.1", "-b", "1-1"], silent,
+     "Connection timed out"),
+    ("attach: one byte per second", ["attach", "-r", "127.0.0.1", "-b", "1-1"],
+     slow(header(IMPORT) + device(), 1.0), "Connection timed out"),
+    ("attach: reset mid-reply", ["attach", "-r", "127.0.0.1", "-b", "1-1"],
+     reset_after(header(IMPORT) + device()[:50]), "Attach Request for 1-1 failed"),
+]
+
+for name, args, behaviour, want in cases:
+    srv = Server(behaviour)
+    rc, out, err, dt = run_client(args, srv.port)
+    srv.close()
+    tap(rc == 1 and want in err and "Exportable" not in out,
+        "%s: exit 1 with a clear error" % name, "rc=%r\nstdout:\n%s\nstderr:\n%s" % (rc, out, err))
+    tap(dt < TIME_BOUND, "%s: done in %.1f s (bound %d s)" % (name, dt, TIME_BOUND))
+
+rss = maxrss_children()
+tap(rss < MEM_BOUND_KB, "largest client resident set %d KiB (bound %d KiB)" % (rss, MEM_BOUND_KB))
+
+# A large but valid reply still works: 4096 devices with 4 interfaces each.
+big = header(DEVLIST) + struct.pack(">I", 4096) + (device(nif=4) + INTF * 4) * 4096
+srv = Server(send_all(big))
+rc, out, err, dt = run_client(["list", "-r", "127.0.0.1"], srv.port)
+srv.close()
+tap(rc == 0 and out.count("1-1: SanDisk") == 4096,
+    "4096 valid devices are listed (%.1f s)" % dt, err[-500:])
+
+print("1..%d" % n)
+sys.exit(1 if failed else 0)
