@@ -9,6 +9,7 @@
 #include "config.h"
 #include "libusbip-internal.h"
 
+__attribute__((format(printf, 6, 0)))
 static void log_stderr(struct usbip_ctx *ctx, int priority, const char *file,
 		       int line, const char *fn, const char *format, va_list args)
 {

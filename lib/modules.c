@@ -9,6 +9,7 @@
 
 #include "libusbip-internal.h"
 
+__attribute__((format(printf, 6, 0)))
 static void kmod_log_to_ctx(void *data, int priority, const char *file, int line,
 			    const char *fn, const char *format, va_list args)
 {

@@ -33,9 +33,17 @@ def tap(ok, name, detail=""):
     sys.stdout.flush()
 
 
+def traced_env():
+    """LeakSanitizer stops threads with ptrace, which strace already holds."""
+    env = dict(os.environ)
+    env["ASAN_OPTIONS"] = env.get("ASAN_OPTIONS", "") + ":detect_leaks=0"
+    return env
+
+
 def start(binary, port, log, *extra, wrap=()):
     p = subprocess.Popen(list(wrap) + [binary, "-t", str(port)] + list(extra),
-                         stdout=subprocess.DEVNULL, stderr=open(log, "w"))
+                         stdout=subprocess.DEVNULL, stderr=open(log, "w"),
+                         env=traced_env() if wrap else None)
     deadline = time.time() + 10
     while time.time() < deadline:
         if "listening on" in open(log).read():

@@ -2,7 +2,9 @@
 /* Diagnostics of usbip and usbipd, and the sink for libusbip's messages. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include "log.h"
 
@@ -10,11 +12,14 @@ static const char *progname = "usbip";
 static int max_priority = LOG_INFO;
 static bool to_syslog, to_stderr = true;
 
+__attribute__((format(printf, 5, 0)))
 static void vlog(int priority, const char *file, int line, const char *fn,
 		 const char *fmt, va_list ap)
 {
 	const char *level = priority <= LOG_ERR ? "error" :
 			    priority <= LOG_INFO ? "info" : "debug";
+	char buf[2048];
+	int n;
 
 	if (priority > max_priority)
 		return;
@@ -27,11 +32,18 @@ static void vlog(int priority, const char *file, int line, const char *fn,
 	}
 	if (!to_stderr)
 		return;
-	fprintf(stderr, "%s: %s: ", progname, level);
+	/* One write per line: cheap, and lines of concurrent writers stay whole. */
+	n = snprintf(buf, sizeof(buf), "%s: %s: ", progname, level);
 	if (priority == LOG_DEBUG)
-		fprintf(stderr, "%s:%d:[%s] ", file, line, fn);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+		n += snprintf(buf + n, sizeof(buf) - (size_t)n, "%s:%d:[%s] ", file, line, fn);
+	if ((size_t)n < sizeof(buf) - 1)
+		vsnprintf(buf + n, sizeof(buf) - (size_t)n, fmt, ap);
+	n = (int)strnlen(buf, sizeof(buf) - 1);
+	buf[n++] = '\n';
+	fflush(stderr);
+	if (write(STDERR_FILENO, buf, (size_t)n) < 0) {
+		/* Nowhere left to report it. */
+	}
 }
 
 void log_msg(int priority, const char *file, int line, const char *fn,
@@ -44,6 +56,7 @@ void log_msg(int priority, const char *file, int line, const char *fn,
 	va_end(ap);
 }
 
+__attribute__((format(printf, 6, 0)))
 static void lib_log(struct usbip_ctx *ctx, int priority, const char *file, int line,
 		    const char *fn, const char *format, va_list args)
 {

@@ -118,6 +118,7 @@ int main(int argc, char *argv[])
 				return EXIT_FAILURE;
 			}
 			cli.port = optarg;
+			info("using port %s (\"%s\")", optarg, optarg);
 			break;
 		case OPT_TIMEOUT:
 			if (!valid_timeout(optarg, &cli.timeout_ms)) {
@@ -139,8 +140,6 @@ int main(int argc, char *argv[])
 		return EXIT_FAILURE;
 	}
 	log_setup(cli.ctx, "usbip", debug, use_syslog, true);
-	if (cli.port != (const char *)USBIP_DEFAULT_PORT_STR)
-		info("using port %s (\"%s\")", cli.port, cli.port);
 
 	cmd = argv[optind];
 	if (cmd) {

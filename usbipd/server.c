@@ -19,6 +19,11 @@
 #include "log.h"
 #include "usbipd.h"
 
+struct listener {
+	int fd;
+	guint source;		/* 0 while paused */
+};
+
 struct conn {
 	struct usbipd *d;
 	int fd;
@@ -295,9 +300,11 @@ static void format_peer(const struct sockaddr_storage *ss, socklen_t len,
 	g_snprintf(out, size, "%s:%s", host, serv);
 }
 
-static gboolean on_accept(gint lfd, GIOCondition cond, gpointer data)
+static void pause_listeners(struct usbipd *d);
+
+/* Takes one connection off @lfd; false when there is none left to take. */
+static bool accept_one(struct usbipd *d, int lfd)
 {
-	struct usbipd *d = data;
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
 	struct conn *c;
@@ -305,9 +312,14 @@ static gboolean on_accept(gint lfd, GIOCondition cond, gpointer data)
 
 	fd = accept4(lfd, (struct sockaddr *)&ss, &len, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (fd < 0) {
-		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+		if (errno == EMFILE || errno == ENFILE) {
+			/* The socket stays readable: without a pause this would spin. */
+			err("accept: %s; not accepting for 100 ms", strerror(errno));
+			pause_listeners(d);
+		} else if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED) {
 			err("accept: %s", strerror(errno));
-		return G_SOURCE_CONTINUE;
+		}
+		return false;
 	}
 	c = g_new0(struct conn, 1);
 	c->d = d;
@@ -318,32 +330,61 @@ static gboolean on_accept(gint lfd, GIOCondition cond, gpointer data)
 	if (!acl_allows(d->cfg.allow, (struct sockaddr *)&ss)) {
 		info("denied access from %s", c->peer);
 		conn_free(c);
-		return G_SOURCE_CONTINUE;
+		return true;
 	}
 	if (d->nconns > d->cfg.max_handshakes) {
 		info("%s: too many connections in progress (%u), closing", c->peer,
 		     d->cfg.max_handshakes);
 		conn_free(c);
-		return G_SOURCE_CONTINUE;
+		return true;
 	}
 	info("connection from %s", c->peer);
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
 	c->io_source = g_unix_fd_add(fd, G_IO_IN, on_readable, c);
 	c->timer_source = g_timeout_add((guint)d->cfg.timeout_ms, on_deadline, c);
-	return G_SOURCE_CONTINUE;
+	return true;
 }
 
-struct listener {
-	int fd;
-	guint source;
-};
+static gboolean on_accept(gint lfd, GIOCondition cond, gpointer data)
+{
+	/* A bounded batch per wakeup: a burst is absorbed quickly, yet requests
+	 * already accepted get their turn between batches. */
+	for (int i = 0; i < 32 && accept_one(data, lfd); i++)
+		;
+	return G_SOURCE_CONTINUE;
+}
 
 static void add_listener(struct usbipd *d, int fd)
 {
 	struct listener l = { fd, g_unix_fd_add(fd, G_IO_IN, on_accept, d) };
 
 	g_array_append_val(d->listeners, l);
+}
+
+static gboolean resume_listeners(gpointer data)
+{
+	struct usbipd *d = data;
+
+	for (guint i = 0; i < d->listeners->len; i++) {
+		struct listener *l = &g_array_index(d->listeners, struct listener, i);
+
+		l->source = g_unix_fd_add(l->fd, G_IO_IN, on_accept, d);
+	}
+	d->resume_source = 0;
+	return G_SOURCE_REMOVE;
+}
+
+static void pause_listeners(struct usbipd *d)
+{
+	if (d->resume_source)
+		return;
+	for (guint i = 0; i < d->listeners->len; i++) {
+		struct listener *l = &g_array_index(d->listeners, struct listener, i);
+
+		g_source_remove(l->source);
+		l->source = 0;
+	}
+	d->resume_source = g_timeout_add(100, resume_listeners, d);
 }
 
 static int listen_one(struct usbipd *d, const struct addrinfo *ai)
@@ -452,9 +493,12 @@ void server_stop(struct usbipd *d)
 	for (guint i = 0; i < d->listeners->len; i++) {
 		struct listener *l = &g_array_index(d->listeners, struct listener, i);
 
-		g_source_remove(l->source);
+		if (l->source)
+			g_source_remove(l->source);
 		close(l->fd);
 	}
+	if (d->resume_source)
+		g_source_remove(d->resume_source);
 	g_array_free(d->listeners, TRUE);
 	d->listeners = NULL;
 }

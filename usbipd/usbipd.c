@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -154,6 +155,17 @@ static int write_pid_file(const char *path)
 	return 0;
 }
 
+/* Each connection in progress is a descriptor: allow as many as permitted. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
 /* Sockets handed over by systemd (socket activation), or 0. */
 static int listen_fds(void)
 {
@@ -286,6 +298,7 @@ int main(int argc, char *argv[])
 		umask(022);
 	}
 	signal(SIGPIPE, SIG_IGN);
+	raise_fd_limit();
 	d.loop = g_main_loop_new(NULL, FALSE);
 	g_unix_signal_add(SIGTERM, on_quit_signal, &d);
 	g_unix_signal_add(SIGINT, on_quit_signal, &d);

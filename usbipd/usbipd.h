@@ -42,6 +42,7 @@ struct usbipd {
 	struct devices *devices;
 	unsigned nconns;		/* connections not yet answered */
 	bool use_syslog;
+	guint resume_source;		/* listeners paused after EMFILE */
 	GArray *listeners;		/* struct listener */
 };
 

@@ -25,13 +25,12 @@ static void import_once(const char *busid, const uint8_t *data, size_t size)
 	char echoed[USBIP_BUSID_SIZE];
 	struct usbip_device dev;
 	int fd, peer, r;
-	int64_t start;
 
 	fuzz_peer_reply(data, size, &fd, &peer);
 	memset(&dev, 0, sizeof(dev));
-	start = usbip_now_ms();
-	r = usbip_request_import(ctx, fd, busid, start + FUZZ_DEADLINE_MS, &dev);
-	FUZZ_CHECK(usbip_now_ms() - start < FUZZ_DEADLINE_MS);
+	r = usbip_request_import(ctx, fd, busid, usbip_now_ms() + FUZZ_DEADLINE_MS, &dev);
+	/* Everything is already in the socket: waiting for more is a bug. */
+	FUZZ_CHECK(r != -ETIMEDOUT);
 
 	/* The request went out whole and names the bus id asked for. */
 	usbip_import_request_encode(req, busid);
