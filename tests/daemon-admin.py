@@ -118,6 +118,17 @@ tap(devlist(13262) == b"" and devlist(13262, host="::1", family=socket.AF_INET6)
     "peers outside every prefix are denied (IPv4 and IPv6)")
 d.stop()
 
+# --- --listen --------------------------------------------------------------
+d = Daemon(["-t", "13260", "--listen", "127.0.0.1", "--listen", "[::1]"], "listen.log",
+           wait_for="listening on ::1:13260")
+tap("listening on 127.0.0.1:13260" in d.text() and "0.0.0.0" not in d.text(),
+    "--listen binds the given addresses only", d.text())
+tap(len(devlist(13260) or b"") > 12 and
+    len(devlist(13260, host="::1", family=socket.AF_INET6) or b"") > 12,
+    "served on 127.0.0.1 and [::1]")
+tap(devlist(13260, host="127.0.0.2") is None, "127.0.0.2 is not listened on")
+d.stop()
+
 # --- command line checks --------------------------------------------------
 for bad in (["--allow", "300.1.2.3/8"], ["--allow", "10.0.0.0/33"], ["--allow", "::1/129"],
             ["--timeout", "0"], ["--max-handshakes", "0"], ["-t", "70000"],

@@ -22,7 +22,7 @@ count_automake() {
 stage_failed() { echo "FAIL: stage $1"; fail=$((fail + 1)); }
 
 log "dependencies"
-tests/install-deps.sh ${SKIP_VM:+} $([ -z "${SKIP_VM:-}" ] && echo --vm) || { echo "cannot install dependencies"; exit 1; }
+tests/install-deps.sh $([ -z "${SKIP_VM:-}" ] && echo --vm) || { echo "cannot install dependencies"; exit 1; }
 
 log "build"
 [ -x configure ] || ./autogen.sh > /dev/null || exit 1
@@ -46,6 +46,13 @@ if [ -z "${SKIP_SANITIZE:-}" ]; then
 	[ $rc -eq 0 ] || { tail -100 test-suite.log; [ -s test-suite.log ] || stage_failed "sanitizer check"; }
 	cd "$top"
 fi
+
+log "make check-valgrind"
+(cd build && make check-valgrind) > build/valgrind.out 2>&1
+grep -E '^(not )?ok' build/valgrind.out
+pass=$((pass + $(grep -c '^ok' build/valgrind.out)))
+fail=$((fail + $(grep -c '^not ok' build/valgrind.out)))
+grep -q '^1\.\.' build/valgrind.out || { tail -20 build/valgrind.out; stage_failed valgrind; }
 
 if [ -z "${SKIP_DISTCHECK:-}" ]; then
 	log "make distcheck"

@@ -1,0 +1,51 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# `make check-valgrind`: the CLI and the daemon under valgrind memcheck, in
+# umockdev testbeds; any memcheck error or definite leak fails the case.
+. "$(dirname "$0")/tap.sh"
+require_root
+command -v valgrind > /dev/null || { echo "Bail out! valgrind missing"; exit 1; }
+export LD_LIBRARY_PATH=$abs_top_builddir/lib/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+bin=$abs_top_builddir/usbip/.libs/usbip
+dbin=$abs_top_builddir/usbipd/.libs/usbipd
+VG="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --track-fds=no"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+# vg TESTBED [-r RECORDS] -- ARGS...: ok unless valgrind reported (exit 99).
+vg() {
+	local tb=$1 opts=(); shift
+	while [ "$1" != -- ]; do opts+=("$1"); shift; done; shift
+	"$TB_RUN" "${opts[@]}" "$tb" -- $VG "$bin" "$@" > /dev/null 2> "$log"
+	if [ $? -eq 99 ]; then not_ok "memcheck: usbip $*" "$(cat "$log")"; else ok "memcheck: usbip $*"; fi
+}
+
+vg none -- version
+vg none -- help
+vg none -- bogus
+vg none -- list
+vg host-basic.umockdev -- list -l
+vg host-basic.umockdev -- list -p -l
+vg host-missing-attr.umockdev -- list -l
+vg host-bound.umockdev -- bind -b 1-7
+vg host-bound.umockdev -- bind -b 2-1
+vg host-bound.umockdev -- unbind -b 1-1
+vg vhci.umockdev -r "$FIXTURES/vhci-records" -- port
+vg vhci.umockdev -- detach -p 0
+vg vhci.umockdev -- detach -p 5
+vg vhci-badstatus.umockdev -- port
+vg vudc.umockdev -- list -d
+
+# The daemon serving the client, both under memcheck.
+"$TB_RUN" -R host-bound.umockdev:vhci-empty.umockdev -- bash -c '
+	'"$VG"' '"$dbin"' -t 13290 2> "$1.d" & d=$!
+	for i in $(seq 100); do grep -q "listening on" "$1.d" && break; sleep 0.1; done
+	'"$VG"' '"$bin"' -t 13290 list -r 127.0.0.1 > /dev/null 2> "$1.c1"; echo "list $?" > "$1.rc"
+	'"$VG"' '"$bin"' -t 13290 attach -r 127.0.0.1 -b 1-1 > /dev/null 2> "$1.c2"; echo "attach $?" >> "$1.rc"
+	'"$VG"' '"$bin"' -t 13290 attach -r 127.0.0.1 -b 9-9 > /dev/null 2> "$1.c3"; echo "attach-unknown $?" >> "$1.rc"
+	kill -TERM $d; wait $d; echo "usbipd $?" >> "$1.rc"' sh "$log"
+while read -r what rc; do
+	if [ "$rc" = 99 ]; then not_ok "memcheck: $what" "$(cat "$log".*)"; else ok "memcheck: $what (exit $rc)"; fi
+done < "$log.rc"
+rm -f "$log".*
+tap_done
