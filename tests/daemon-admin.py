@@ -16,19 +16,13 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from taplib import tap, done  # noqa: E402
+
 USBIPD = os.environ["OUR_USBIPD"]
 WORK = os.environ["WORK"]
-n = failed = 0
 
 
-def tap(ok, name, detail=""):
-    global n, failed
-    n += 1
-    failed += not ok
-    print("%s %d - %s" % ("ok" if ok else "not ok", n, name))
-    if not ok and detail:
-        print("\n".join("# " + l for l in str(detail).splitlines()))
-    sys.stdout.flush()
 
 
 class Daemon:
@@ -271,5 +265,4 @@ tap(len(devlist(13268) or b"") > 12, "keeps serving on the activated socket")
 tap("listening on 0.0.0.0" not in d.text(), "opens no socket of its own when activated")
 d.stop()
 
-print("1..%d" % n)
-sys.exit(1 if failed else 0)
+done()

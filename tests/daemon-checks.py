@@ -8,6 +8,7 @@ Environment: OUR_USBIP, OUR_USBIPD, REF_USBIP, REF_USBIPD (binaries), WORK (a
 scratch directory).
 """
 import os
+import random
 import signal
 import socket
 import struct
@@ -15,22 +16,13 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from taplib import tap, done  # noqa: E402
+
 OUR_PORT, REF_PORT = 13251, 13252
 WORK = os.environ["WORK"]
-n = 0
-failed = 0
 
 
-def tap(ok, name, detail=""):
-    global n, failed
-    n += 1
-    if not ok:
-        failed += 1
-    print("%s %d - %s" % ("ok" if ok else "not ok", n, name))
-    if not ok and detail:
-        for line in str(detail).splitlines():
-            print("# " + line)
-    sys.stdout.flush()
 
 
 def traced_env():
@@ -181,7 +173,7 @@ s.close()
 tap(reply == devlist(REF_PORT), "request sent byte by byte is answered in full")
 
 # Random garbage, many connections opened and dropped, half-open connections.
-import random
+
 rnd = random.Random(1234)
 for i in range(200):
     blob = bytes(rnd.getrandbits(8) for _ in range(rnd.randint(1, 120)))
@@ -239,5 +231,4 @@ bad = [w for w in writes if not (w.endswith("/usbip_sockfd") or w.endswith("usbi
 tap(not bad, "usbipd wrote only PID file and usbip_sockfd files (%d paths)" % len(writes),
     "\n".join(sorted(bad)))
 
-print("1..%d" % n)
-sys.exit(1 if failed else 0)
+done()

@@ -18,20 +18,14 @@ import gi
 gi.require_version("UMockdev", "1.0")
 from gi.repository import UMockdev  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from taplib import tap, done  # noqa: E402
+
 usbipd, fixture = sys.argv[1], sys.argv[2]
-n = failed = 0
 PORT = 13271
 USB1 = "/sys/devices/pci0000:00/0000:00:14.0/usb1"
 
 
-def tap(ok, name, detail=""):
-    global n, failed
-    n += 1
-    failed += not ok
-    print("%s %d - %s" % ("ok" if ok else "not ok", n, name))
-    if not ok and detail:
-        print("\n".join("# " + l for l in str(detail).splitlines()))
-    sys.stdout.flush()
 
 
 def devlist():
@@ -118,5 +112,4 @@ tap(set(now) == set(first) - {"1-2"}, "the other devices are unchanged", "%s\n%s
 
 p.terminate()
 tap(p.wait(5) == 0, "usbipd stops cleanly")
-print("1..%d" % n)
-sys.exit(1 if failed else 0)
+done()

@@ -16,21 +16,15 @@ import sys
 import threading
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from taplib import tap, done  # noqa: E402
+
 USBIP = os.environ["OUR_USBIP"]
 TIMEOUT = 2            # the client's --timeout for these tests, seconds
 TIME_BOUND = TIMEOUT * 2 + 2
 MEM_BOUND_KB = 64 * 1024
-n = failed = 0
 
 
-def tap(ok, name, detail=""):
-    global n, failed
-    n += 1
-    failed += not ok
-    print("%s %d - %s" % ("ok" if ok else "not ok", n, name))
-    if not ok and detail:
-        print("\n".join("# " + l for l in str(detail).splitlines()))
-    sys.stdout.flush()
 
 
 def header(code, status=0, version=0x0111):
@@ -200,5 +194,4 @@ srv.close()
 tap(rc == 0 and out.count("1-1: SanDisk") == 4096,
     "4096 valid devices are listed (%.1f s)" % dt, err[-500:])
 
-print("1..%d" % n)
-sys.exit(1 if failed else 0)
+done()
