@@ -265,4 +265,48 @@ tap(len(devlist(13268) or b"") > 12, "keeps serving on the activated socket")
 tap("listening on 0.0.0.0" not in d.text(), "opens no socket of its own when activated")
 d.stop()
 
+# A dual-stack activated socket: IPv4 peers arrive as ::ffff:127.0.0.1 and
+# must match IPv4 rules.
+for allow, served in (("127.0.0.1", True), ("127.0.0.2", False)):
+    d = Daemon(["--allow", allow], "mapped-%s.log" % allow, wait_for="Listening on",
+               wrap=["systemd-socket-activate", "-E", "LD_PRELOAD", "-E", "UMOCKDEV_DIR",
+                     "-l", "[::]:13276"])
+    r = devlist(13276, timeout=10)
+    d.wait_log("connection from" if served else "denied access")
+    tap((len(r or b"") > 12) == served and "::ffff:127.0.0.1" in d.text(),
+        "v4-mapped peer ::ffff:127.0.0.1 with --allow %s: %s" %
+        (allow, "served" if served else "denied"), d.text())
+    d.stop()
+
+# Readiness notification to the service manager (Type=notify).
+nsock = os.path.join(WORK, "notify.sock")
+ns = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+ns.bind(nsock)
+ns.settimeout(10)
+os.environ["NOTIFY_SOCKET"] = nsock
+d = Daemon(["-t", "13277"], "notify.log")
+del os.environ["NOTIFY_SOCKET"]
+msgs = []
+try:
+    msgs.append(ns.recv(4096).decode())
+except socket.timeout:
+    pass
+tap(any("READY=1" in m for m in msgs), "READY=1 sent to NOTIFY_SOCKET once listening", msgs)
+d.p.send_signal(signal.SIGHUP)
+try:
+    while not any("RELOADING=1" in m for m in msgs):
+        msgs.append(ns.recv(4096).decode())
+    msgs.append(ns.recv(4096).decode())
+except socket.timeout:
+    pass
+tap(any("RELOADING=1" in m for m in msgs) and msgs[-1].startswith("READY=1"),
+    "SIGHUP: RELOADING=1 then READY=1", msgs)
+d.stop()
+try:
+    msgs.append(ns.recv(4096).decode())
+except socket.timeout:
+    pass
+tap(any("STOPPING=1" in m for m in msgs), "SIGTERM: STOPPING=1", msgs)
+ns.close()
+
 done()
