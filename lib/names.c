@@ -11,6 +11,8 @@
 
 #include "libusbip-internal.h"
 
+#define USBIDS_MAX	(64 << 20)
+
 enum kind { VENDOR, PRODUCT, CLASS, SUBCLASS, PROTOCOL, NKINDS };
 
 struct entry {
@@ -151,7 +153,14 @@ static int load_file(struct usbip_names *n, const char *path)
 		size_t got;
 
 		if (cap - size < 65536) {
-			char *p = realloc(n->text, cap + 262144);
+			char *p;
+
+			/* usb.ids is under 1 MiB; refuse to swallow anything huge. */
+			if (cap > USBIDS_MAX) {
+				fclose(f);
+				return -EFBIG;
+			}
+			p = realloc(n->text, cap + 262144);
 
 			if (!p) {
 				fclose(f);
