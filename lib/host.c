@@ -385,6 +385,10 @@ USBIP_EXPORT int usbip_bind(struct usbip_ctx *ctx, const char *busid)
 	d = udev_device_new_from_subsystem_sysname(ctx->udev, "usb", busid);
 	if (!d)
 		return -ENODEV;
+	if (!is_usb_device(d)) {
+		r = -EINVAL;
+		goto out;
+	}
 	if (behind_vhci(d)) {
 		r = -ELOOP;
 		goto out;

@@ -264,7 +264,8 @@ int usbip_export(struct usbip_ctx *ctx, struct usbip_exported *e, int sockfd);
 
 /*
  * Binds @busid to usbip-host (loading the module if needed).  Returns 0,
- * -ENODEV (no such device), -ELOOP (device is attached through vhci_hcd),
+ * -ENODEV (no such device), -EINVAL (@busid names an interface),
+ * -ELOOP (device is attached through vhci_hcd),
  * -EISDIR (device is a hub), -EALREADY (already bound), -ENOENT (module
  * missing) or -errno from sysfs.
  */

@@ -64,6 +64,9 @@ static int bind_run(struct usbip_cli *cli, int argc, char *argv[])
 	case -ENODEV:
 		err("device with the specified bus ID does not exist");
 		break;
+	case -EINVAL:
+		err("%s is a USB interface, not a device: bind the device it belongs to", busid);
+		break;
 	case -ELOOP:
 		err("bind loop detected: device: %s is attached to vhci_hcd", busid);
 		break;
