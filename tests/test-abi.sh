@@ -41,7 +41,7 @@ check "libusbip.h compiles as pedantic C99" \
 	$CC -std=c99 -pedantic -Wall -Wextra -Werror -c "$dir/use.c" -o "$dir/use.o" \
 	-I"$abs_top_srcdir/lib"
 check "a program links against libusbip and runs" bash -c \
-	"$CC '$dir/use.o' -o '$dir/use' -L'$abs_top_builddir/lib/.libs' -lusbip &&
+	"$CC '$dir/use.o' -o '$dir/use' ${OUR_LDFLAGS:-} -L'$abs_top_builddir/lib/.libs' -lusbip &&
 	 LD_LIBRARY_PATH='$abs_top_builddir/lib/.libs' '$dir/use'"
 if command -v g++ > /dev/null; then
 	cp "$dir/use.c" "$dir/use.cc"
