@@ -4,7 +4,8 @@
 # the QEMU VM suite against the real kernel drivers.  Run as root from a clean
 # checkout; ends with one "N passed, N failed" line.
 #   SKIP_VM=1       leave out the VM suite
-#   SKIP_DISTCHECK=1, SKIP_SANITIZE=1   leave out those stages
+#   SKIP_DISTCHECK=1, SKIP_SANITIZE=1, SKIP_FUZZ=1   leave out those stages
+#   FUZZ_SECONDS=N  how long each fuzz target runs (default 30)
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -44,6 +45,23 @@ if [ -z "${SKIP_SANITIZE:-}" ]; then
 	ASAN_OPTIONS=detect_leaks=1:verify_asan_link_order=0 make -j"$(nproc)" check; rc=$?
 	count_automake test-suite.log
 	[ $rc -eq 0 ] || { tail -100 test-suite.log; [ -s test-suite.log ] || stage_failed "sanitizer check"; }
+	cd "$top"
+fi
+
+if [ -z "${SKIP_FUZZ:-}" ]; then
+	log "fuzzing: every target ${FUZZ_SECONDS:-30} s, then the saved inputs"
+	mkdir -p build-fuzz && cd build-fuzz
+	{ [ -f Makefile ] || ../configure CC=clang --enable-fuzzing \
+		CFLAGS='-g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all' \
+		> configure.out; } || stage_failed "fuzzing build"
+	for mode in fuzz fuzz-regress; do
+		make -j"$(nproc)" "$mode" FUZZ_SECONDS="${FUZZ_SECONDS:-30}" > "$mode.out" 2>&1
+		grep -E '^(PASS|FAIL):' "$mode.out"
+		fp=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed.*/\1/p' "$mode.out" | tail -1)
+		ff=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed.*/\2/p' "$mode.out" | tail -1)
+		[ -n "$fp" ] || { tail -30 "$mode.out"; stage_failed "$mode"; fp=0; ff=0; }
+		pass=$((pass + fp)); fail=$((fail + ff))
+	done
 	cd "$top"
 fi
 
