@@ -14,4 +14,12 @@ mkdir -p build && cd build
 make -j"$(nproc)" > make.out
 rm -rf vm-root && make install DESTDIR="$PWD/vm-root" > install.out
 cd "$top"
-exec tests/vm/run-vm-tests.sh --ours "$top/build/vm-root" --only ours-ours
+log=$(mktemp -d)
+trap 'rm -rf "$log"' EXIT
+tests/vm/run-vm-tests.sh --ours "$top/build/vm-root" --only ours-ours --keep-log "$log"
+rc=$?
+# Show what our tools did in the VM: bind, usbipd, list -r, attach, port, ...
+echo
+echo "=== transcript of the ours-ours run inside the VM"
+sed -n '/^VMTEST: BEGIN ours-ours/,/^VMTEST: END ours-ours/p' "$log/console.log"
+exit $rc
