@@ -375,6 +375,16 @@ USBIP_EXPORT int usbip_export(struct usbip_ctx *ctx, struct usbip_exported *e, i
 	return r;
 }
 
+/* Writes @value to sysfs file @path; a failure is logged with both. */
+static int write_logged(struct usbip_ctx *ctx, const char *path, const char *value)
+{
+	int r = sysfs_write(path, value);
+
+	if (r < 0)
+		ERR(ctx, "write '%s' to %s: %s", value, path, strerror(-r));
+	return r;
+}
+
 USBIP_EXPORT int usbip_bind(struct usbip_ctx *ctx, const char *busid)
 {
 	struct udev_device *d;
@@ -408,23 +418,18 @@ USBIP_EXPORT int usbip_bind(struct usbip_ctx *ctx, const char *busid)
 		goto out;
 	if (drv) {
 		snprintf(path, sizeof(path), "/sys/bus/usb/drivers/%s/unbind", drv);
-		r = sysfs_write(path, busid);
-		if (r < 0) {
-			ERR(ctx, "unbind %s from %s: %s", busid, drv, strerror(-r));
+		r = write_logged(ctx, path, busid);
+		if (r < 0)
 			goto out;
-		}
 	}
-	r = sysfs_writef(USBIP_HOST_DRV_DIR "/match_busid", "add %s", busid);
-	if (r < 0) {
-		ERR(ctx, "write 'add %s' to " USBIP_HOST_DRV_DIR "/match_busid: %s",
-		    busid, strerror(-r));
+	snprintf(path, sizeof(path), "add %s", busid);
+	r = write_logged(ctx, USBIP_HOST_DRV_DIR "/match_busid", path);
+	if (r < 0)
 		goto out;
-	}
-	r = sysfs_write(USBIP_HOST_DRV_DIR "/bind", busid);
+	r = write_logged(ctx, USBIP_HOST_DRV_DIR "/bind", busid);
 	if (r < 0) {
 		int r2;
 
-		ERR(ctx, "write %s to " USBIP_HOST_DRV_DIR "/bind: %s", busid, strerror(-r));
 		/* Drop the table entry and let the old driver probe the device again.
 		 * Not "rebind": for a device the stub never probed it oopses 6.1. */
 		sysfs_writef(USBIP_HOST_DRV_DIR "/match_busid", "del %s", busid);
@@ -439,6 +444,7 @@ out:
 
 USBIP_EXPORT int usbip_unbind(struct usbip_ctx *ctx, const char *busid)
 {
+	char del[USBIP_BUSID_SIZE + 8];
 	struct udev_device *d;
 	const char *drv;
 	int r;
@@ -451,20 +457,14 @@ USBIP_EXPORT int usbip_unbind(struct usbip_ctx *ctx, const char *busid)
 		r = -EINVAL;
 		goto out;
 	}
-	r = sysfs_write(USBIP_HOST_DRV_DIR "/unbind", busid);
-	if (r < 0) {
-		ERR(ctx, "write %s to " USBIP_HOST_DRV_DIR "/unbind: %s", busid, strerror(-r));
-		goto out;
-	}
-	r = sysfs_writef(USBIP_HOST_DRV_DIR "/match_busid", "del %s", busid);
-	if (r < 0) {
-		ERR(ctx, "write 'del %s' to " USBIP_HOST_DRV_DIR "/match_busid: %s",
-		    busid, strerror(-r));
-		goto out;
-	}
-	r = sysfs_write(USBIP_HOST_DRV_DIR "/rebind", busid);
+	r = write_logged(ctx, USBIP_HOST_DRV_DIR "/unbind", busid);
 	if (r < 0)
-		ERR(ctx, "write %s to " USBIP_HOST_DRV_DIR "/rebind: %s", busid, strerror(-r));
+		goto out;
+	snprintf(del, sizeof(del), "del %s", busid);
+	r = write_logged(ctx, USBIP_HOST_DRV_DIR "/match_busid", del);
+	if (r < 0)
+		goto out;
+	r = write_logged(ctx, USBIP_HOST_DRV_DIR "/rebind", busid);
 out:
 	udev_device_unref(d);
 	return r;
