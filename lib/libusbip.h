@@ -187,8 +187,9 @@ struct usbip_devlist {
 };
 /*
  * Sends OP_REQ_DEVLIST and reads the reply.  Returns 0 and fills @list
- * (free with usbip_devlist_free), a positive USBIP_ST_* for a non-OK
- * status, or -errno (-EPROTO/-EBADMSG for a malformed reply, -E2BIG for a
+ * (free with usbip_devlist_free), the server's non-zero status as a positive
+ * number (USBIP_ST_* or an unknown value; USBIP_ST_ERROR for a reply to
+ * another request), or -errno (-EPROTO/-EBADMSG for a malformed reply, -E2BIG for a
  * device count above USBIP_MAX_DEVLIST).
  */
 #define USBIP_MAX_DEVLIST	4096
@@ -197,7 +198,8 @@ int usbip_request_devlist(struct usbip_ctx *ctx, int fd, int64_t deadline_ms,
 void usbip_devlist_free(struct usbip_devlist *list);
 /*
  * Sends OP_REQ_IMPORT for @busid and reads the reply.  Returns 0 with @dev
- * filled, a positive USBIP_ST_* status, or -errno.  A reply for another bus
+ * filled, the server's non-zero status as a positive number (as for
+ * usbip_request_devlist), or -errno.  A reply for another bus
  * id gives -EBADMSG.
  */
 int usbip_request_import(struct usbip_ctx *ctx, int fd, const char *busid,

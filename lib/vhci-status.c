@@ -153,7 +153,7 @@ USBIP_EXPORT int usbip_vhci_parse_status(const char *text, size_t len,
 			if (r)
 				return r;
 		}
-		line += l + 1;
+		line = nl ? nl + 1 : end;
 	}
 	return 0;
 }

@@ -124,6 +124,11 @@ tap(devlist(13260, host="127.0.0.2") is None, "127.0.0.2 is not listened on")
 d.stop()
 
 # --- command line checks --------------------------------------------------
+# (Without strace, so a sanitizer build also checks these exits for leaks.)
+for args, rc in ((["-v"], 0), (["-h"], 0), (["--bogus"], 1), (["-t", "1", "-v"], 0)):
+    p = subprocess.run([USBIPD] + args, capture_output=True, text=True, timeout=10)
+    tap(p.returncode == rc and "ERROR: LeakSanitizer" not in p.stderr,
+        "usbipd %s exits %d cleanly" % (" ".join(args), rc), p.stderr[-1500:])
 for bad in (["--allow", "300.1.2.3/8"], ["--allow", "10.0.0.0/33"], ["--allow", "::1/129"],
             ["--timeout", "0"], ["--max-handshakes", "0"], ["-t", "70000"],
             ["--keepalive-count", "x"]):

@@ -178,6 +178,13 @@ static int listen_fds(void)
 #endif
 }
 
+/* Exit before the daemon started: only the parsed command line to free. */
+static int finish(struct usbipd *d, int rc)
+{
+	config_clear(&d->cli);
+	return rc;
+}
+
 enum {
 	OPT_TIMEOUT = 256, OPT_ALLOW, OPT_LISTEN, OPT_MAX_HANDSHAKES,
 	OPT_KA_IDLE, OPT_KA_INTERVAL, OPT_KA_COUNT,
@@ -229,7 +236,7 @@ int main(int argc, char *argv[])
 				key = keyed[i].key;
 		if (key) {
 			if (!config_set(&d.cli, key, optarg, "command line"))
-				return EXIT_FAILURE;
+				return finish(&d, EXIT_FAILURE);
 			if (opt == 't')
 				info("using port %s (\"%s\")", optarg, optarg);
 			continue;
@@ -254,14 +261,14 @@ int main(int argc, char *argv[])
 			break;
 		case 'h':
 			usage();
-			return EXIT_SUCCESS;
+			return finish(&d, EXIT_SUCCESS);
 		case 'v':
 			printf("usbipd (%s)\n", USBIP_COMPAT_VERSION);
-			return EXIT_SUCCESS;
+			return finish(&d, EXIT_SUCCESS);
 		case ':':
 			fprintf(stderr, "usbipd: option requires an argument -- '%c'\n", optopt);
 			usage();
-			return EXIT_FAILURE;
+			return finish(&d, EXIT_FAILURE);
 		default:
 			if (optopt)
 				fprintf(stderr, "usbipd: invalid option -- '%c'\n", optopt);
@@ -269,7 +276,7 @@ int main(int argc, char *argv[])
 				fprintf(stderr, "usbipd: unrecognized option '%s'\n",
 					argv[optind - 1]);
 			usage();
-			return EXIT_FAILURE;
+			return finish(&d, EXIT_FAILURE);
 		}
 	}
 	if (optind < argc)
@@ -279,7 +286,7 @@ int main(int argc, char *argv[])
 	d.ctx = usbip_new();
 	if (!d.ctx) {
 		err("out of memory");
-		return EXIT_FAILURE;
+		return finish(&d, EXIT_FAILURE);
 	}
 	if (!reload(&d))
 		goto out;
