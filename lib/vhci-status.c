@@ -70,37 +70,19 @@ static int parse_line(const char *line, size_t len, bool sockfd_column,
 {
 	const char *tok[MAX_TOKENS];
 	size_t tl[MAX_TOKENS];
-	uint64_t v;
+	uint64_t v, bus, dev;
 	int n = tokenize(line, len, tok, tl), i = 0;
+	bool split_devid = false;
 
 	memset(p, 0, sizeof(*p));
-	if (n < 0)
-		return -EBADMSG;
 	p->hub = USBIP_HUB_HS;
 	if (n == 7 && tl[0] == 2 && (!memcmp(tok[0], "hs", 2) || !memcmp(tok[0], "ss", 2))) {
 		p->hub = tok[0][0] == 's' ? USBIP_HUB_SS : USBIP_HUB_HS;
 		i = 1;
 	} else if (n == 7) {
 		/* < 4.13 free port: "%03u %03u " "000 000 000 0000000000000000 0-0",
-		 * i.e. separate bus and dev columns. */
-		uint64_t bus, dev;
-
-		if (!number(tok[0], tl[0], 10, UINT32_MAX, &v))
-			return -EBADMSG;
-		p->port = (uint32_t)v;
-		if (!number(tok[1], tl[1], 10, 255, &v))
-			return -EBADMSG;
-		p->status = (int)v;
-		if (!number(tok[2], tl[2], 10, 255, &v) ||
-		    !number(tok[3], tl[3], 10, 0xffff, &bus) ||
-		    !number(tok[4], tl[4], 10, 0xffff, &dev) ||
-		    tl[6] >= USBIP_BUSID_SIZE)
-			return -EBADMSG;
-		p->speed = (uint32_t)v;
-		p->devid = (uint32_t)(bus << 16 | dev);
-		memcpy(p->local_busid, tok[6], tl[6]);
-		p->local_busid[tl[6]] = '\0';
-		return 0;
+		 * i.e. separate bus and dev columns instead of one devid. */
+		split_devid = true;
 	} else if (n != 6) {
 		return -EBADMSG;
 	}
@@ -113,16 +95,24 @@ static int parse_line(const char *line, size_t len, bool sockfd_column,
 	if (!number(tok[i + 2], tl[i + 2], 10, 255, &v))
 		return -EBADMSG;
 	p->speed = (uint32_t)v;
-	if (!number(tok[i + 3], tl[i + 3], 16, UINT32_MAX, &v))
+	if (split_devid) {
+		if (!number(tok[3], tl[3], 10, 0xffff, &bus) ||
+		    !number(tok[4], tl[4], 10, 0xffff, &dev))
+			return -EBADMSG;
+		p->devid = (uint32_t)(bus << 16 | dev);
+	} else {
+		if (!number(tok[i + 3], tl[i + 3], 16, UINT32_MAX, &v))
+			return -EBADMSG;
+		p->devid = (uint32_t)v;
+		/* Old kernels print a pointer here ("(null)" or hex); only an fd counts. */
+		if (sockfd_column && number(tok[i + 4], tl[i + 4], 10, UINT64_MAX, &v))
+			p->sockfd = v;
+	}
+	/* The local bus id is always the last column. */
+	if (tl[n - 1] >= USBIP_BUSID_SIZE)
 		return -EBADMSG;
-	p->devid = (uint32_t)v;
-	/* Old kernels print a pointer here ("(null)" or hex); only the fd counts. */
-	if (sockfd_column && number(tok[i + 4], tl[i + 4], 10, UINT64_MAX, &v))
-		p->sockfd = v;
-	if (tl[i + 5] >= USBIP_BUSID_SIZE)
-		return -EBADMSG;
-	memcpy(p->local_busid, tok[i + 5], tl[i + 5]);
-	p->local_busid[tl[i + 5]] = '\0';
+	memcpy(p->local_busid, tok[n - 1], tl[n - 1]);
+	p->local_busid[tl[n - 1]] = '\0';
 	return 0;
 }
 
