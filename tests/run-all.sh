@@ -5,7 +5,7 @@
 # checkout; ends with one "N passed, N failed" line.
 #   SKIP_VM=1       leave out the VM suite
 #   SKIP_DISTCHECK=1, SKIP_SANITIZE=1, SKIP_FUZZ=1   leave out those stages
-#   FUZZ_SECONDS=N  how long each fuzz target runs (default 30)
+#   FUZZ_SECONDS=N  how long each fuzz target runs (default 60)
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -49,13 +49,13 @@ if [ -z "${SKIP_SANITIZE:-}" ]; then
 fi
 
 if [ -z "${SKIP_FUZZ:-}" ]; then
-	log "fuzzing: every target ${FUZZ_SECONDS:-30} s, then the saved inputs"
+	log "fuzzing: every target ${FUZZ_SECONDS:-60} s, then the saved inputs"
 	mkdir -p build-fuzz && cd build-fuzz
 	{ [ -f Makefile ] || ../configure CC=clang --enable-fuzzing \
 		CFLAGS='-g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all' \
 		> configure.out; } || stage_failed "fuzzing build"
 	for mode in fuzz fuzz-regress; do
-		make -j"$(nproc)" "$mode" FUZZ_SECONDS="${FUZZ_SECONDS:-30}" > "$mode.out" 2>&1
+		make -j"$(nproc)" "$mode" FUZZ_SECONDS="${FUZZ_SECONDS:-60}" > "$mode.out" 2>&1
 		grep -E '^(PASS|FAIL):' "$mode.out"
 		fp=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed.*/\1/p' "$mode.out" | tail -1)
 		ff=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed.*/\2/p' "$mode.out" | tail -1)

@@ -17,7 +17,7 @@ c=$fuzz/corpus
 
 rm -rf "$c"
 mkdir -p "$c"/fuzz-devlist-reply "$c"/fuzz-import-reply "$c"/fuzz-import-request \
-	"$c"/fuzz-vhci-status "$c"/fuzz-record "$c"/fuzz-usbids
+	"$c"/fuzz-vhci-status "$c"/fuzz-record "$c"/fuzz-usbids "$c"/fuzz-config
 
 unhex() { xxd -r -p "$1"; }
 
@@ -175,5 +175,42 @@ printf '1d6b  First\n1d6b  Second\n\t0002  A\n\t0002  B\nC 09  Hub\nC 09  Hub ag
 	>"$u/edge-duplicates.ids"
 printf 'C 09  Hub\n\t00  Unused\nAT 0100  USB Undefined\n\t\t00  not a protocol of 09/00\n\t0001  not a product\n' \
 	>"$u/edge-section-switch.ids"
+
+# ---- usbipd.conf: the shipped file, every setting set, and bad values
+g=$c/fuzz-config
+cp "$top/usbipd/systemd/usbipd.conf" "$g/shipped.conf"
+sed 's/^# \([a-z0-9-]*=\)/\1/' "$top/usbipd/systemd/usbipd.conf" >"$g/all-set.conf"
+cat >"$g/acl.conf" <<'CONF'
+[usbipd]
+allow=127.0.0.1;10.1.2.3/31;::ffff:192.0.2.0/120;fe80::/10;0.0.0.0/0;::/0;2001:db8::1/128
+listen=127.0.0.1;::1;localhost
+CONF
+cat >"$g/edge-bad-values.conf" <<'CONF'
+[usbipd]
+tcp-port=65536
+timeout=0.05
+max-handshakes=-1
+keepalive-idle=99999999999999999999
+keepalive-count=1e3
+allow=10.0.0.0/33;::/129;1.2.3.4/;/8;1.2.3.4/08;nonsense
+ipv4=maybe
+debug=true
+unknown-setting=1
+CONF
+cat >"$g/edge-syntax.conf" <<'CONF'
+# comment
+[other]
+tcp-port=1
+[usbipd]
+tcp-port = 3240 
+tcp-port=3241
+timeout=nan
+listen=a\;b;\s;;
+pid-file=\x
+CONF
+printf '[usbipd]\ntimeout=5\n[usbipd\n=value\nkey without equals\n' >"$g/edge-broken.conf"
+printf '[usbipd]\nallow=1.2.3.4\000/8\ntimeout=5\n' >"$g/edge-nul.conf"
+printf '[usbipd]\r\nallow=1.2.3.4/8\r\ntimeout=inf\r\n' >"$g/edge-crlf.conf"
+printf '[usbipd]\ndevice=\377\376\nallow=\303\n' >"$g/edge-not-utf8.conf"
 
 du -sh "$c"/*

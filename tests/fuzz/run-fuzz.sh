@@ -27,7 +27,7 @@ srcdir=$(cd "$(dirname "$0")" && pwd)
 case $mode in fuzz|regress) ;; *) echo "$0: mode must be fuzz or regress" >&2; exit 2 ;; esac
 case $seconds in ''|*[!0-9]*) echo "$0: SECONDS must be a number" >&2; exit 2 ;; esac
 
-all_targets="fuzz-devlist-reply fuzz-import-reply fuzz-import-request fuzz-vhci-status fuzz-record fuzz-usbids"
+all_targets="fuzz-devlist-reply fuzz-import-reply fuzz-import-request fuzz-vhci-status fuzz-record fuzz-usbids fuzz-config"
 targets=${*:-$all_targets}
 
 # Longest input worth trying, per target.
@@ -39,6 +39,7 @@ max_len() {
 	fuzz-vhci-status) echo 4096 ;;		# one sysfs page
 	fuzz-record) echo 2048 ;;		# host (1024) + service + bus id, and more
 	fuzz-usbids) echo 8192 ;;
+	fuzz-config) echo 4096 ;;		# a generous usbipd.conf
 	*) echo 4096 ;;
 	esac
 }
