@@ -62,6 +62,20 @@ static inline struct usbip_ctx *fuzz_ctx_new(void)
 	return ctx;
 }
 
+/* Makes the file open at @fd hold exactly @data: the input as a file. */
+static inline void fuzz_write_file(int fd, const uint8_t *data, size_t size)
+{
+	size_t off = 0;
+
+	FUZZ_CHECK(ftruncate(fd, 0) == 0);
+	while (off < size) {
+		ssize_t n = pwrite(fd, data + off, size - off, (off_t)off);
+
+		FUZZ_CHECK(n > 0);
+		off += (size_t)n;
+	}
+}
+
 /* The longest input written to a socket: below any socket buffer. */
 #define FUZZ_MAX_WIRE 65536
 

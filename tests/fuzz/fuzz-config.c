@@ -36,19 +36,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-static void write_file(const uint8_t *data, size_t size)
-{
-	size_t off = 0;
-
-	FUZZ_CHECK(ftruncate(memfd, 0) == 0);
-	while (off < size) {
-		ssize_t n = pwrite(memfd, data + off, size - off, (off_t)off);
-
-		FUZZ_CHECK(n > 0);
-		off += (size_t)n;
-	}
-}
-
 /* The ranges of usbipd.conf(5), whatever was read. */
 static void check_ranges(const struct config *c)
 {
@@ -186,7 +173,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct config file, cli, out;
 	bool ok;
 
-	write_file(data, size);
+	fuzz_write_file(memfd, data, size);
 	config_defaults(&file);
 	ok = config_load(&file, path, true);
 	check_ranges(&file);

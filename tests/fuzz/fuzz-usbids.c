@@ -124,16 +124,8 @@ static void lookup_input_ids(struct usbip_ctx *ctx, const char *text, size_t siz
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct usbip_ctx *ctx;
-	size_t off = 0;
 
-	FUZZ_CHECK(ftruncate(ids_fd, 0) == 0);
-	while (off < size) {
-		ssize_t n = pwrite(ids_fd, data + off, size - off, (off_t)off);
-
-		FUZZ_CHECK(n > 0);
-		off += (size_t)n;
-	}
-
+	fuzz_write_file(ids_fd, data, size);
 	ctx = fuzz_ctx_new();
 	FUZZ_CHECK(usbip_set_usbids_path(ctx, ids_path) == 0);
 
