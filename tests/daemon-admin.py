@@ -11,13 +11,13 @@ import os
 import re
 import signal
 import socket
-import struct
 import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from taplib import tap, done  # noqa: E402
+from usbipwire import devlist, imp, op  # noqa: E402
 
 USBIPD = os.environ["OUR_USBIPD"]
 WORK = os.environ["WORK"]
@@ -61,29 +61,6 @@ class Daemon:
         except subprocess.TimeoutExpired:
             self.p.kill()
             return None
-
-
-def devlist(port, host="127.0.0.1", source=None, family=socket.AF_INET, timeout=3):
-    """Returns the reply bytes, or None if the connection failed to open."""
-    s = socket.socket(family, socket.SOCK_STREAM)
-    s.settimeout(timeout)
-    try:
-        if source:
-            s.bind((source, 0))
-        s.connect((host, port))
-        s.sendall(struct.pack(">HHI", 0x0111, 0x8005, 0))
-        out = b""
-        while True:
-            c = s.recv(65536)
-            if not c:
-                return out
-            out += c
-    except (ConnectionResetError, BrokenPipeError):
-        return out
-    except OSError:
-        return None
-    finally:
-        s.close()
 
 
 def write(path, text):
@@ -233,7 +210,7 @@ d = Daemon(["-t", "13267", "--keepalive-idle", "7", "--keepalive-interval", "3",
             "--keepalive-count", "4"], "ka.log",
            wrap=["strace", "-f", "-o", trace, "-e", "trace=setsockopt,write"])
 s = socket.create_connection(("127.0.0.1", 13267))
-s.sendall(struct.pack(">HHI", 0x0111, 0x8003, 0) + b"1-1".ljust(32, b"\0"))
+s.sendall(imp(b"1-1"))
 s.settimeout(3)
 reply = b""
 try:
@@ -247,7 +224,7 @@ except socket.timeout:
 s.close()
 d.stop()
 st = open(trace).read()
-tap(len(reply) == 320 and reply[:8] == struct.pack(">HHI", 0x0111, 3, 0),
+tap(len(reply) == 320 and reply[:8] == op(3),
     "IMPORT of 1-1 succeeds", reply[:8].hex())
 want = ["TCP_KEEPIDLE, [7]", "TCP_KEEPINTVL, [3]", "TCP_KEEPCNT, [4]", "TCP_USER_TIMEOUT, [19000]"]
 tap(all(w in st for w in want), "keepalive 7/3/4 and user timeout 19 s set before the hand-off",

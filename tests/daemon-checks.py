@@ -18,6 +18,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from taplib import tap, done  # noqa: E402
+from usbipwire import devlist, exchange, imp, op  # noqa: E402
 
 OUR_PORT, REF_PORT = 13251, 13252
 WORK = os.environ["WORK"]
@@ -42,40 +43,6 @@ def start(binary, port, log, *extra, wrap=()):
             return p
         time.sleep(0.05)
     return p
-
-
-def exchange(port, data, timeout=3.0, shut=False):
-    """Sends data, returns (reply bytes, how the connection ended)."""
-    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-    s.sendall(data)
-    if shut:
-        s.shutdown(socket.SHUT_WR)
-    out, end = b"", "timeout"
-    try:
-        while True:
-            c = s.recv(65536)
-            if not c:
-                end = "closed"
-                break
-            out += c
-    except socket.timeout:
-        pass
-    except ConnectionResetError:
-        end = "closed"
-    s.close()
-    return out, end
-
-
-def op(code, status=0, version=0x0111):
-    return struct.pack(">HHI", version, code, status)
-
-
-def devlist(port):
-    return exchange(port, op(0x8005))[0]
-
-
-def imp(busid_bytes):
-    return op(0x8003) + busid_bytes.ljust(32, b"\0")[:32]
 
 
 def run(cmd):

@@ -8,8 +8,6 @@ usage: daemon-uevent.py USBIPD FIXTURE
 """
 import os
 import re
-import socket
-import struct
 import subprocess
 import sys
 import time
@@ -20,30 +18,16 @@ from gi.repository import UMockdev  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from taplib import tap, done  # noqa: E402
+from usbipwire import busids, devlist as wire_devlist  # noqa: E402
 
 usbipd, fixture = sys.argv[1], sys.argv[2]
 PORT = 13271
 USB1 = "/sys/devices/pci0000:00/0000:00:14.0/usb1"
 
 
-
-
 def devlist():
     """Bus ids in the DEVLIST reply, in order."""
-    s = socket.create_connection(("127.0.0.1", PORT), timeout=5)
-    s.sendall(struct.pack(">HHI", 0x0111, 0x8005, 0))
-    out = b""
-    while True:
-        c = s.recv(65536)
-        if not c:
-            break
-        out += c
-    s.close()
-    ids, off = [], 12
-    for _ in range(struct.unpack(">I", out[8:12])[0]):
-        ids.append(out[off + 256:off + 288].split(b"\0")[0].decode())
-        off += 312 + 4 * out[off + 0x137]
-    return ids
+    return busids(wire_devlist(PORT, timeout=5))
 
 
 tb = UMockdev.Testbed.new()
