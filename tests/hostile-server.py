@@ -13,11 +13,11 @@ import socket
 import struct
 import subprocess
 import sys
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from taplib import tap, done  # noqa: E402
+from usbipwire import FakeServer, INTERFACE as INTF, device, op as header  # noqa: E402
 
 USBIP = os.environ["OUR_USBIP"]
 TIMEOUT = 2            # the client's --timeout for these tests, seconds
@@ -25,58 +25,8 @@ TIME_BOUND = TIMEOUT * 2 + 2
 MEM_BOUND_KB = 64 * 1024
 
 
-
-
-def header(code, status=0, version=0x0111):
-    return struct.pack(">HHI", version, code, status)
-
-
-def device(busid=b"1-1", path=b"/sys/devices/pci0000:00/0000:00:14.0/usb1/1-1", nif=1,
-           raw_busid=None, raw_path=None):
-    d = (raw_path if raw_path is not None else path.ljust(256, b"\0"))
-    d += raw_busid if raw_busid is not None else busid.ljust(32, b"\0")
-    d += struct.pack(">IIIHHHBBBBBB", 1, 2, 3, 0x0781, 0x5567, 0x0100, 0, 0, 0, 1, 1, nif)
-    assert len(d) == 312
-    return d
-
-
-INTF = bytes([8, 6, 0x50, 0])
-
-
-class Server:
-    """Serves one scripted behaviour per accepted connection."""
-
-    def __init__(self, behaviour):
-        self.behaviour = behaviour
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(8)
-        self.port = self.sock.getsockname()[1]
-        self.stop = False
-        self.t = threading.Thread(target=self.run, daemon=True)
-        self.t.start()
-
-    def run(self):
-        self.sock.settimeout(0.2)
-        while not self.stop:
-            try:
-                c, _ = self.sock.accept()
-            except socket.timeout:
-                continue
-            try:
-                c.settimeout(TIME_BOUND + 5)
-                c.recv(40)
-                self.behaviour(c, self)
-            except OSError:
-                pass
-            finally:
-                c.close()
-
-    def close(self):
-        self.stop = True
-        self.t.join()
-        self.sock.close()
+def Server(behaviour):
+    return FakeServer(behaviour, conn_timeout=TIME_BOUND + 5)
 
 
 def run_client(args, port):

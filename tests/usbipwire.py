@@ -1,8 +1,10 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """The USB/IP wire format for the Python test drivers: requests, one client
-exchange read to the server's close, and the bus ids of a DEVLIST reply."""
+exchange read to the server's close, the bus ids of a DEVLIST reply, device
+records and a scripted fake server."""
 import socket
 import struct
+import threading
 
 VERSION = 0x0111
 OP_REQ_IMPORT = 0x8003
@@ -67,3 +69,55 @@ def busids(reply):
         ids.append(reply[off + 256:off + 288].split(b"\0")[0].decode())
         off += 312 + 4 * reply[off + 0x137]
     return ids
+
+
+INTERFACE = bytes([8, 6, 0x50, 0])    # mass storage, SCSI, bulk-only
+
+
+def device(busid=b"1-1", path=b"/sys/devices/pci0000:00/0000:00:14.0/usb1/1-1", nif=1,
+           raw_busid=None, raw_path=None, speed=3):
+    """A 312-byte device record (a SanDisk stick); raw_* replace the padded
+    fields byte for byte."""
+    d = (raw_path if raw_path is not None else path.ljust(256, b"\0"))
+    d += raw_busid if raw_busid is not None else busid.ljust(32, b"\0")
+    d += struct.pack(">IIIHHHBBBBBB", 1, 2, speed, 0x0781, 0x5567, 0x0100, 0, 0, 0, 1, 1, nif)
+    assert len(d) == 312
+    return d
+
+
+class FakeServer:
+    """A listening socket on 127.0.0.1 that reads each client's request and
+    hands the connection to behaviour(conn, server)."""
+
+    def __init__(self, behaviour, conn_timeout=10):
+        self.behaviour = behaviour
+        self.conn_timeout = conn_timeout
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.port = self.sock.getsockname()[1]
+        self.stop = False
+        self.t = threading.Thread(target=self.run, daemon=True)
+        self.t.start()
+
+    def run(self):
+        self.sock.settimeout(0.2)
+        while not self.stop:
+            try:
+                c, _ = self.sock.accept()
+            except socket.timeout:
+                continue
+            try:
+                c.settimeout(self.conn_timeout)
+                c.recv(40)
+                self.behaviour(c, self)
+            except OSError:
+                pass
+            finally:
+                c.close()
+
+    def close(self):
+        self.stop = True
+        self.t.join()
+        self.sock.close()
