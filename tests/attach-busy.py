@@ -11,6 +11,7 @@ TAP.
 Environment: OUR_USBIP, REF_USBIP (Debian's usbip), BUSY_ATTACH_SO.
 """
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -105,5 +106,7 @@ rc, err, ports = attach(10**9, usbip=REF_USBIP, timeout=2)
 tap(rc is None and len(ports) > 100 and set(ports) == {1},
     "reference usbip, every port busy: still rewriting port 1 after 2 s (%d writes)" % len(ports),
     "rc=%r ports=%r...\n%s" % (rc, ports[:20], err[-2000:]))
+
+shutil.rmtree(work)
 
 done()
