@@ -45,6 +45,17 @@ def start(binary, port, log, *extra, wrap=()):
     return p
 
 
+def log_size():
+    return os.path.getsize(WORK + "/ours.log")
+
+
+def log_since(mark):
+    """What our usbipd logged after log_size() gave mark."""
+    with open(WORK + "/ours.log", "rb") as f:
+        f.seek(mark)
+        return f.read().decode(errors="replace")
+
+
 def run(cmd):
     p = subprocess.run(cmd, capture_output=True, timeout=30)
     return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
@@ -86,23 +97,32 @@ for busid, want in ((b"9-9", 4), (b"1-3", 2), (b"1-4", 3), (b"1-7", 4)):
 
 # Hostile bus ids: refused with ST_NODEV, nothing written, daemon keeps serving.
 for busid in (b"../1-1", b"/", b"", b"1-1/../../x", b"A" * 32, b"1-1\n", b"\xff\xfe"):
+    mark = log_size()
     r = exchange(OUR_PORT, imp(busid))
     tap(r == (op(0x0003, 4), "closed"), "IMPORT of hostile bus id %r refused" % busid, repr(r))
+    tap("refused import of invalid bus id" in log_since(mark),
+        "IMPORT of hostile bus id %r: logged" % busid, log_since(mark))
 written = [os.path.join(root, f) for root, _, files in os.walk("/sys/devices")
            for f in files if f == "usbip_sockfd" and os.path.getsize(os.path.join(root, f))]
 tap(not written, "no usbip_sockfd was written by refused imports", "\n".join(written))
 
 # Malformed requests: closed without a reply; same as the reference.
-for name, data in (("wrong version", op(0x8005, version=0x0110)),
-                   ("unknown opcode 0x8001", op(0x8001)),
-                   ("OP_DEVINFO", op(0x8002)),
-                   ("reply code as request", op(0x0005)),
-                   ("nonzero status", op(0x8005, status=1))):
+for name, data, logged in (
+        ("wrong version", op(0x8005, version=0x0110), "version mismatch: 272 273"),
+        ("unknown opcode 0x8001", op(0x8001), "unknown opcode: 0x8001"),
+        ("OP_DEVINFO", op(0x8002), "unknown opcode: 0x8002"),
+        ("reply code as request", op(0x0005), "unknown opcode: 0x5"),
+        ("nonzero status", op(0x8005, status=1), "request status 1 is not 0")):
+    mark = log_size()
     a, b = exchange(OUR_PORT, data), exchange(REF_PORT, data)
     tap(a == (b"", "closed") and b == (b"", "closed"),
         "%s: closed without reply, like the reference" % name, "ours %r ref %r" % (a, b))
+    tap(logged in log_since(mark), "%s: logged (%s)" % (name, logged), log_since(mark))
+mark = log_size()
 a = exchange(OUR_PORT, op(0x8005)[:5], shut=True)
 tap(a == (b"", "closed"), "truncated header then EOF: closed", repr(a))
+tap("connection closed before a complete request (5 of 8 bytes)" in log_since(mark),
+    "truncated header: logged with the byte count", log_since(mark))
 
 # A silent client blocks no one; its connection is closed at the deadline.
 silent = [socket.create_connection(("127.0.0.1", OUR_PORT)) for _ in range(50)]
