@@ -45,6 +45,17 @@ def start(binary, port, log, *extra, wrap=()):
     return p
 
 
+def open_fds(pid):
+    return len(os.listdir("/proc/%s/fd" % pid.strip()))
+
+
+def status_kib(pid, field):
+    for line in open("/proc/%s/status" % pid.strip()):
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return -1
+
+
 def log_size():
     return os.path.getsize(WORK + "/ours.log")
 
@@ -160,6 +171,7 @@ s.close()
 tap(reply == devlist(REF_PORT), "request sent byte by byte is answered in full")
 
 # Random garbage, many connections opened and dropped, half-open connections.
+fds_before = open_fds(pid)
 
 rnd = random.Random(1234)
 for i in range(200):
@@ -197,6 +209,16 @@ tap(closed == 20, "the half-open connections are closed without a reply (%d/20)"
 
 # Still alive after all of it, then a clean SIGTERM.
 tap(len(devlist(OUR_PORT)) > 12, "daemon still serves after the hostile requests")
+time.sleep(0.2)
+fds_after = open_fds(pid)
+tap(fds_after == fds_before, "no descriptor leaked by ~2,500 hostile connections (%d open before, %d after)"
+    % (fds_before, fds_after))
+# A sanitized build keeps freed memory in quarantine and shadow pages.
+sanitized = b"AddressSanitizer" in open("/proc/%s/exe" % pid.strip(), "rb").read()
+bound = 128 * 1024 if sanitized else 32 * 1024
+peak = status_kib(pid, "VmHWM")
+tap(peak < bound, "daemon peak resident set %d KiB (bound %d KiB%s)"
+    % (peak, bound, ", ASan build" if sanitized else ""))
 os.kill(int(pid), signal.SIGTERM)
 try:
     rc = ours.wait(5)
