@@ -14,7 +14,9 @@
 # libFuzzer flags, e.g. "-dict=..."), FUZZ_WORKDIR (default
 # BUILDDIR/tests/fuzz/work; each target's directory there is recreated).
 set -u
-
+# One compound command, read whole before it runs: editing this file during a
+# long campaign cannot change what the running copy executes.
+{
 if [ $# -lt 3 ]; then
 	echo "usage: $0 BUILDDIR SECONDS fuzz|regress [TARGET...]" >&2
 	exit 2
@@ -114,3 +116,5 @@ for t in $targets; do
 done
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ]
+exit
+}
