@@ -114,7 +114,15 @@ static int connect_one(const struct addrinfo *ai, int timeout_ms)
 			goto fail;
 		}
 	}
-	/* The kernel takes over the socket later and expects blocking mode. */
+	/*
+	 * Back to blocking mode: the caller gets an ordinary socket.  The kernel
+	 * does not care once it owns the socket: usbip-host and vhci_hcd read
+	 * with sock_recvmsg(MSG_WAITALL) and write with kernel_sendmsg(), which
+	 * ignore the file's O_NONBLOCK (only MSG_DONTWAIT counts there), so
+	 * usbipd hands over its non-blocking sockets as they are.  What the
+	 * kernel does honour is SO_RCVTIMEO/SO_SNDTIMEO: an idle device would
+	 * read as a dead connection, so neither side ever sets them.
+	 */
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	return fd;
 fail:

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
 #include "usbip.h"
+#include "util/parse.h"
 
 static const char usage_string[] =
 	"usbip [--debug] [--log] [--tcp-port PORT] [version]\n"
@@ -59,30 +59,6 @@ static int cmd_help_run(struct usbip_cli *cli, int argc, char *argv[])
 	return r;
 }
 
-/* Strict port parser: unlike the kernel's tools a bad value is an error. */
-static bool valid_port(const char *s)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	return *s && *end == '\0' && !errno && v >= 0 && v <= 65535;
-}
-
-static bool valid_timeout(const char *s, int *ms)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (!*s || *end || errno || v <= 0 || v > 3600)
-		return false;
-	*ms = (int)v * 1000;
-	return true;
-}
-
 enum { OPT_TIMEOUT = 256 };
 
 int main(int argc, char *argv[])
@@ -92,6 +68,7 @@ int main(int argc, char *argv[])
 		{ "log", no_argument, NULL, 'l' },
 		{ "tcp-port", required_argument, NULL, 't' },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct usbip_cli cli = {
@@ -103,7 +80,7 @@ int main(int argc, char *argv[])
 	int opt, r = -1;
 
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+dlt:", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+dlt:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'd':
 			debug = true;
@@ -112,7 +89,7 @@ int main(int argc, char *argv[])
 			use_syslog = true;
 			break;
 		case 't':
-			if (!valid_port(optarg)) {
+			if (!parse_port(optarg)) {
 				log_setup(NULL, "usbip", debug, use_syslog, true);
 				err("invalid port %s: give a number from 0 to 65535", optarg);
 				return EXIT_FAILURE;
@@ -121,12 +98,16 @@ int main(int argc, char *argv[])
 			info("using port %s (\"%s\")", optarg, optarg);
 			break;
 		case OPT_TIMEOUT:
-			if (!valid_timeout(optarg, &cli.timeout_ms)) {
+			if (!parse_seconds(optarg, 1000, 3600 * 1000, &cli.timeout_ms)) {
 				log_setup(NULL, "usbip", debug, use_syslog, true);
 				err("invalid timeout %s: give seconds from 1 to 3600", optarg);
 				return EXIT_FAILURE;
 			}
 			break;
+		case 'h':
+			/* The reference calls -h an invalid option; help is what was asked. */
+			cmd_help_run(NULL, 0, NULL);
+			return EXIT_SUCCESS;
 		default:
 			printf("usbip: invalid option\n");
 			usbip_usage();

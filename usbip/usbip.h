@@ -6,7 +6,7 @@
 #include <syslog.h>
 
 #include "libusbip.h"
-#include "log.h"
+#include "util/log.h"
 
 /* What every command gets: the library context and the global options. */
 struct usbip_cli {

@@ -8,7 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "usbipd.h"
+#include "acl.h"
+#include "util/parse.h"
 
 bool acl_parse(const char *text, struct acl_entry *e)
 {

@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
 #include "usbipd.h"
+#include "util/log.h"
 
 struct devices {
 	struct usbipd *d;
@@ -26,7 +26,6 @@ struct devices {
 	struct usbip_exported *list;
 	int count;
 	bool stale;
-	unsigned rescans;
 };
 
 /* Reads every queued uevent; any of them makes the list stale. */
@@ -62,7 +61,6 @@ static void rescan(struct devices *ds)
 	ds->list = list;
 	ds->count = n;
 	ds->stale = false;
-	ds->rescans++;
 	dbg("exportable device list rebuilt: %d devices", n);
 }
 
@@ -125,9 +123,4 @@ struct usbip_exported *devices_get(struct devices *ds, int *count)
 	}
 	*count = ds->count;
 	return ds->list;
-}
-
-unsigned devices_rescans(const struct devices *ds)
-{
-	return ds->rescans;
 }

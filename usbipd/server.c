@@ -16,8 +16,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "log.h"
 #include "usbipd.h"
+#include "util/log.h"
 
 struct listener {
 	int fd;

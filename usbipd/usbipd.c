@@ -14,12 +14,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "config.h"
 #ifdef HAVE_SYSTEMD
 #include <systemd/sd-daemon.h>
 #endif
-#include "log.h"
 #include "usbipd.h"
+#include "util/log.h"
 
 #define DEFAULT_PID_FILE "/var/run/usbipd.pid"
 #define USBIPD_CONF SYSCONFDIR "/usbip/usbipd.conf"
@@ -86,6 +85,13 @@ static void usage(void)
 	printf("%s", usage_text);
 }
 
+static void notify_ready(void)
+{
+#ifdef HAVE_SYSTEMD
+	sd_notify(0, "READY=1");
+#endif
+}
+
 static gboolean on_quit_signal(gpointer data)
 {
 	struct usbipd *d = data;
@@ -130,9 +136,7 @@ static gboolean on_hangup(gpointer data)
 	info("reloading configuration");
 	if (!reload(d))
 		err("configuration not reloaded; the previous settings stay in force");
-#ifdef HAVE_SYSTEMD
-	sd_notify(0, "READY=1");
-#endif
+	notify_ready();
 	return G_SOURCE_CONTINUE;
 }
 
@@ -178,19 +182,19 @@ static int listen_fds(void)
 #endif
 }
 
-/* Exit before the daemon started: only the parsed command line to free. */
-static int finish(struct usbipd *d, int rc)
-{
-	config_clear(&d->cli);
-	return rc;
-}
-
 enum {
 	OPT_TIMEOUT = 256, OPT_ALLOW, OPT_LISTEN, OPT_MAX_HANDSHAKES,
 	OPT_KA_IDLE, OPT_KA_INTERVAL, OPT_KA_COUNT,
 };
 
-int main(int argc, char *argv[])
+/* What main() does after parsing: go on, or exit with a status. */
+enum { CMDLINE_RUN = -1 };
+
+/*
+ * Reads the options into d->cli (settings), d->use_syslog and @daemonize.
+ * Returns CMDLINE_RUN, or the exit status for --help, --version and errors.
+ */
+static int parse_command_line(struct usbipd *d, int argc, char *argv[], bool *daemonize)
 {
 	static const struct option opts[] = {
 		{ "ipv4", no_argument, NULL, '4' },
@@ -221,12 +225,8 @@ int main(int argc, char *argv[])
 		{ OPT_KA_IDLE, "keepalive-idle" }, { OPT_KA_INTERVAL, "keepalive-interval" },
 		{ OPT_KA_COUNT, "keepalive-count" },
 	};
-	struct usbipd d = { 0 };
-	bool daemonize = false;
-	int opt, nfds, r = EXIT_FAILURE;
+	int opt;
 
-	log_setup(NULL, "usbipd", false, false, true);
-	config_defaults(&d.cli);
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":46DdeP::t:hvc:l", opts, NULL)) != -1) {
 		const char *key = NULL;
@@ -235,40 +235,40 @@ int main(int argc, char *argv[])
 			if (keyed[i].opt == opt)
 				key = keyed[i].key;
 		if (key) {
-			if (!config_set(&d.cli, key, optarg, "command line"))
-				return finish(&d, EXIT_FAILURE);
+			if (!config_set(&d->cli, key, optarg, "command line"))
+				return EXIT_FAILURE;
 			if (opt == 't')
 				info("using port %s (\"%s\")", optarg, optarg);
 			continue;
 		}
 		switch (opt) {
 		case 'D':
-			daemonize = true;
+			*daemonize = true;
 			break;
 		case 'l':
-			d.use_syslog = true;
+			d->use_syslog = true;
 			break;
 		case 'c':
-			g_free(d.cli.file);
-			d.cli.file = g_strdup(optarg);
+			g_free(d->cli.file);
+			d->cli.file = g_strdup(optarg);
 			break;
 		case 'P':
 			/* Also take "--pid FILE", the form the help text shows. */
 			if (!optarg && optind < argc && argv[optind][0] != '-')
 				optarg = argv[optind++];
-			config_set(&d.cli, "pid-file", optarg ? optarg : DEFAULT_PID_FILE,
+			config_set(&d->cli, "pid-file", optarg ? optarg : DEFAULT_PID_FILE,
 				   "command line");
 			break;
 		case 'h':
 			usage();
-			return finish(&d, EXIT_SUCCESS);
+			return EXIT_SUCCESS;
 		case 'v':
 			printf("usbipd (%s)\n", USBIP_COMPAT_VERSION);
-			return finish(&d, EXIT_SUCCESS);
+			return EXIT_SUCCESS;
 		case ':':
 			fprintf(stderr, "usbipd: option requires an argument -- '%c'\n", optopt);
 			usage();
-			return finish(&d, EXIT_FAILURE);
+			return EXIT_FAILURE;
 		default:
 			if (optopt)
 				fprintf(stderr, "usbipd: invalid option -- '%c'\n", optopt);
@@ -276,59 +276,100 @@ int main(int argc, char *argv[])
 				fprintf(stderr, "usbipd: unrecognized option '%s'\n",
 					argv[optind - 1]);
 			usage();
-			return finish(&d, EXIT_FAILURE);
+			return EXIT_FAILURE;
 		}
 	}
 	if (optind < argc)
 		info("ignoring argument '%s'", argv[optind]);
-	d.use_syslog |= daemonize;
+	d->use_syslog |= *daemonize;
+	return CMDLINE_RUN;
+}
 
-	d.ctx = usbip_new();
-	if (!d.ctx) {
-		err("out of memory");
-		return finish(&d, EXIT_FAILURE);
-	}
-	if (!reload(&d))
-		goto out;
-	d.backend = d.cfg.device ? USBIP_BACKEND_VUDC : USBIP_BACKEND_HOST;
+/* The kernel side: the driver that exports devices, loaded while we may. */
+static void prepare_kernel(struct usbipd *d)
+{
+	d->backend = d->cfg.device ? USBIP_BACKEND_VUDC : USBIP_BACKEND_HOST;
 	if (geteuid() != 0)
 		err("not running as root?");
-	if (usbip_load_module(d.ctx, d.backend == USBIP_BACKEND_VUDC ?
+	if (usbip_load_module(d->ctx, d->backend == USBIP_BACKEND_VUDC ?
 			      "usbip-vudc" : "usbip-host") < 0)
 		info("no devices can be exported until the module is loaded");
+}
 
+/* Detaches from the terminal if asked; then the process-wide settings. */
+static int enter_background(bool daemonize)
+{
 	if (daemonize) {
 		if (daemon(0, 0) < 0) {
 			err("daemonizing failed: %s", strerror(errno));
-			goto out;
+			return -1;
 		}
 		umask(022);
 	}
 	signal(SIGPIPE, SIG_IGN);
 	raise_fd_limit();
-	d.loop = g_main_loop_new(NULL, FALSE);
-	g_unix_signal_add(SIGTERM, on_quit_signal, &d);
-	g_unix_signal_add(SIGINT, on_quit_signal, &d);
-	g_unix_signal_add(SIGHUP, on_hangup, &d);
-	if (d.cfg.pid_file && write_pid_file(d.cfg.pid_file) < 0)
+	return 0;
+}
+
+static void add_signal_handlers(struct usbipd *d)
+{
+	g_unix_signal_add(SIGTERM, on_quit_signal, d);
+	g_unix_signal_add(SIGINT, on_quit_signal, d);
+	g_unix_signal_add(SIGHUP, on_hangup, d);
+}
+
+/* Listening sockets: those systemd passed, or our own. */
+static int open_sockets(struct usbipd *d)
+{
+	int nfds = listen_fds();
+
+	return nfds > 0 ? server_adopt(d, 3, nfds) : server_listen(d);
+}
+
+int main(int argc, char *argv[])
+{
+	struct usbipd d = { 0 };
+	bool daemonize = false, pid_written = false;
+	int r = EXIT_FAILURE;
+
+	log_setup(NULL, "usbipd", false, false, true);
+	config_defaults(&d.cli);
+	r = parse_command_line(&d, argc, argv, &daemonize);
+	if (r != CMDLINE_RUN) {
+		config_clear(&d.cli);
+		return r;
+	}
+	r = EXIT_FAILURE;
+	d.ctx = usbip_new();
+	if (!d.ctx) {
+		err("out of memory");
 		goto out;
+	}
+	if (!reload(&d))
+		goto out;
+	prepare_kernel(&d);
+	if (enter_background(daemonize) < 0)
+		goto out;
+	d.loop = g_main_loop_new(NULL, FALSE);
+	add_signal_handlers(&d);
+	if (d.cfg.pid_file) {
+		if (write_pid_file(d.cfg.pid_file) < 0)
+			goto out;
+		pid_written = true;
+	}
 	info("starting usbipd (%s)", USBIP_COMPAT_VERSION);
 	d.devices = devices_new(&d);
-	nfds = listen_fds();
-	if (nfds > 0 ? server_adopt(&d, 3, nfds) < 0 : server_listen(&d) < 0)
-		goto out_pid;
-#ifdef HAVE_SYSTEMD
-	sd_notify(0, "READY=1");
-#endif
+	if (open_sockets(&d) < 0)
+		goto out;
+	notify_ready();
 	g_main_loop_run(d.loop);
 	info("shutting down usbipd");
 	r = EXIT_SUCCESS;
-out_pid:
+out:
 	server_stop(&d);
 	devices_free(d.devices);
-	if (d.cfg.pid_file)
+	if (pid_written)
 		unlink(d.cfg.pid_file);
-out:
 	if (d.loop)
 		g_main_loop_unref(d.loop);
 	config_clear(&d.cfg);

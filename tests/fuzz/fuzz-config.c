@@ -17,8 +17,9 @@
 #include <sys/mman.h>
 
 #include "fuzz-common.h"
-#include "log.h"
-#include "usbipd.h"
+#include "settings.h"
+#include "util/log.h"
+#include "util/parse.h"
 
 static int memfd = -1;
 static char path[64];

@@ -88,6 +88,8 @@ run none__usbipd-version none -- usbipd --version
 run none__usbipd-bogus none -- usbipd --bogus
 run none__usbipd-x none -- usbipd -x
 run none__usbipd-extra-arg none -- timeout -s INT 4 usbipd -t "$P" extra
+run none__opt-h none -- usbip -h
+run none__opt-help none -- usbip --help
 run none__tcp-port-abc none -- usbip -t abc list -r 127.0.0.1
 run none__tcp-port-70000 none -- usbip -t 70000 list -r 127.0.0.1
 run none__tcp-port-12x none -- usbip --tcp-port 12x list -r 127.0.0.1

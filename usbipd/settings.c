@@ -7,8 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
-#include "usbipd.h"
+#include "settings.h"
+#include "util/log.h"
+#include "util/parse.h"
 
 void config_defaults(struct config *c)
 {
@@ -36,42 +37,6 @@ void config_clear(struct config *c)
 	memset(c, 0, sizeof(*c));
 }
 
-bool parse_port(const char *s)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	return *s && !*end && !errno && v >= 0 && v <= 65535;
-}
-
-bool parse_seconds(const char *s, int *ms)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (!*s || *end || errno || !(v >= 0.1 && v <= 3600))
-		return false;
-	*ms = (int)(v * 1000);
-	return true;
-}
-
-bool parse_uint(const char *s, unsigned min, unsigned max, unsigned *out)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (!*s || *s == '-' || *end || errno || v < min || v > max)
-		return false;
-	*out = (unsigned)v;
-	return true;
-}
-
 /*
  * Applies one setting by name, from the command line or the file; @value is
  * NULL for flags.  Returns false, with a message, for a bad value.
@@ -97,7 +62,7 @@ bool config_set(struct config *c, const char *key, const char *value, const char
 		g_free(c->pid_file);
 		c->pid_file = g_strdup(value);
 	} else if (!strcmp(key, "timeout")) {
-		if (!parse_seconds(value, &c->timeout_ms))
+		if (!parse_seconds(value, 100, 3600 * 1000, &c->timeout_ms))
 			goto bad;
 	} else if (!strcmp(key, "max-handshakes")) {
 		if (!parse_uint(value, 1, 65536, &c->max_handshakes))

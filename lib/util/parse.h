@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef USBIP_UTIL_PARSE_H
+#define USBIP_UTIL_PARSE_H
+
+#include <stdbool.h>
+
+/*
+ * Strict parsers for numbers typed by a user (command line, configuration
+ * file): the whole string must be the number, with no sign, space or suffix.
+ * Each returns false without touching @out when @s is not acceptable.
+ */
+
+/* A decimal number from @min to @max. */
+bool parse_uint(const char *s, unsigned min, unsigned max, unsigned *out);
+/* A TCP port number, 0 to 65535. */
+bool parse_port(const char *s);
+/* Seconds, fractions allowed ("0.5"), from @min_ms to @max_ms; in ms. */
+bool parse_seconds(const char *s, int min_ms, int max_ms, int *ms);
+
+#endif

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef USBIPD_SETTINGS_H
+#define USBIPD_SETTINGS_H
+
+#include <glib.h>
+#include <stdbool.h>
+
+#include "acl.h"
+
+/* Settings from defaults, the configuration file and the command line. */
+struct config {
+	bool ipv4, ipv6, device, debug;
+	char *port;
+	char *pid_file;
+	char *file;			/* the configuration file in use */
+	int timeout_ms;			/* a client must send its request in this */
+	unsigned max_handshakes;	/* connections still talking to us, at most */
+	int keepalive_idle, keepalive_interval, keepalive_count;	/* seconds, probes */
+	GPtrArray *allow;		/* struct acl_entry *; empty: everyone */
+	GPtrArray *listen;		/* char * addresses; empty: the wildcards */
+	unsigned set;			/* config_bit() of each setting given */
+};
+
+void config_defaults(struct config *c);
+void config_clear(struct config *c);
+bool config_set(struct config *c, const char *key, const char *value, const char *where);
+bool config_load(struct config *c, const char *path, bool required);
+void config_merge(struct config *out, const struct config *file, const struct config *cli);
+unsigned config_bit(const char *key);
+
+#endif
