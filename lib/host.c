@@ -94,23 +94,10 @@ int usbip_device_from_udev(struct usbip_ctx *ctx, struct udev_device *d,
 	return 0;
 }
 
-/* Appends to a growing array; returns the new slot or NULL. */
-static void *grow(void **array, size_t *count, size_t elem)
-{
-	size_t n = *count + 1;
-	void *p = realloc(*array, n * elem);
-
-	if (!p)
-		return NULL;
-	*array = p;
-	*count = n;
-	return (char *)p + (n - 1) * elem;
-}
-
 typedef int (*usb_visit_fn)(struct usbip_ctx *ctx, struct udev_device *d, void *data);
 
-/* Calls @fn for every USB device (not interface) of @subsystem. */
-static int foreach_device(struct usbip_ctx *ctx, const char *subsystem,
+/* Calls @fn for every device of the NULL-terminated @subsystems. */
+static int foreach_device(struct usbip_ctx *ctx, const char *const *subsystems,
 			  usb_visit_fn fn, void *data)
 {
 	struct udev_enumerate *e = udev_enumerate_new(ctx->udev);
@@ -119,7 +106,8 @@ static int foreach_device(struct usbip_ctx *ctx, const char *subsystem,
 
 	if (!e)
 		return -ENOMEM;
-	udev_enumerate_add_match_subsystem(e, subsystem);
+	for (size_t i = 0; subsystems[i]; i++)
+		udev_enumerate_add_match_subsystem(e, subsystems[i]);
 	r = udev_enumerate_scan_devices(e);
 	if (r < 0)
 		goto out;
@@ -141,7 +129,7 @@ out:
 
 struct local_list {
 	struct usbip_local_device *devs;
-	size_t n;
+	size_t n, cap;
 };
 
 static int visit_local(struct usbip_ctx *ctx, struct udev_device *d, void *data)
@@ -157,9 +145,9 @@ static int visit_local(struct usbip_ctx *ctx, struct udev_device *d, void *data)
 	if (!vid || !pid || !udev_device_get_sysattr_value(d, "bConfigurationValue") ||
 	    !udev_device_get_sysattr_value(d, "bNumInterfaces"))
 		return -ENOENT;
-	ld = grow((void **)&l->devs, &l->n, sizeof(*ld));
-	if (!ld)
+	if (ARRAY_RESERVE(l->devs, l->cap, l->n + 1) < 0)
 		return -ENOMEM;
+	ld = &l->devs[l->n++];
 	copy_field(ld->busid, sizeof(ld->busid), udev_device_get_sysname(d));
 	copy_field(ld->idVendor, sizeof(ld->idVendor), vid);
 	copy_field(ld->idProduct, sizeof(ld->idProduct), pid);
@@ -171,12 +159,18 @@ static int visit_local(struct usbip_ctx *ctx, struct udev_device *d, void *data)
 USBIP_EXPORT int usbip_list_local(struct usbip_ctx *ctx, struct usbip_local_device **out,
 				  size_t *count)
 {
-	struct local_list l = { NULL, 0 };
-	int r = foreach_device(ctx, "usb", visit_local, &l);
+	static const char *const usb_subsystem[] = { "usb", NULL };
+	struct local_list l = { NULL, 0, 0 };
+	int r = foreach_device(ctx, usb_subsystem, visit_local, &l);
 
 	*out = l.devs;
 	*count = l.n;
 	return r;
+}
+
+USBIP_EXPORT void usbip_local_list_free(struct usbip_local_device *list)
+{
+	free(list);
 }
 
 static int read_status(const char *syspath)
@@ -195,8 +189,14 @@ static int read_status(const char *syspath)
 
 struct exported_list {
 	struct usbip_exported *devs;
-	size_t n;
+	size_t n, cap;
 };
+
+/* The next free slot of @l (not counted yet), or NULL when out of memory. */
+static struct usbip_exported *exported_slot(struct exported_list *l)
+{
+	return ARRAY_RESERVE(l->devs, l->cap, l->n + 1) < 0 ? NULL : &l->devs[l->n];
+}
 
 static int visit_host(struct usbip_ctx *ctx, struct udev_device *d, void *data)
 {
@@ -207,21 +207,20 @@ static int visit_host(struct usbip_ctx *ctx, struct udev_device *d, void *data)
 
 	if (!drv || strcmp(drv, USBIP_HOST_DRV) != 0 || !is_usb_device(d))
 		return 0;
-	e = grow((void **)&l->devs, &l->n, sizeof(*e));
+	e = exported_slot(l);
 	if (!e)
 		return -ENOMEM;
 	r = usbip_device_from_udev(ctx, d, &e->dev);
-	if (r < 0) {
-		l->n--;
+	if (r < 0)
 		return 0;
-	}
 	copy_field(e->syspath, sizeof(e->syspath), udev_device_get_syspath(d));
 	e->status = read_status(e->syspath);
 	if (e->status < 0) {
 		DBG(ctx, "%s: cannot read usbip_status: %s", e->dev.busid,
 		    strerror(-e->status));
-		l->n--;
+		return 0;
 	}
+	l->n++;
 	return 0;
 }
 
@@ -283,32 +282,64 @@ static int visit_udc(struct usbip_ctx *ctx, struct udev_device *d, void *data)
 	platform = udev_device_get_parent(d);
 	if (!platform)
 		return 0;
-	e = grow((void **)&l->devs, &l->n, sizeof(*e));
+	e = exported_slot(l);
 	if (!e)
 		return -ENOMEM;
 	if (vudc_device(ctx, platform, d, e) < 0) {
 		DBG(ctx, "%s: no gadget bound", udev_device_get_sysname(platform));
-		l->n--;
+		return 0;
 	}
+	l->n++;
 	return 0;
+}
+
+/*
+ * Each backend's subsystems and the visitor that picks its devices out of
+ * them.  usbip-vudc's devices are udc class devices, each the child of a
+ * usbip-vudc platform device, whose uevents (a driver loaded or unloaded)
+ * change the list too; visit_udc() skips the platform devices themselves.
+ */
+static const struct {
+	const char *const subsystems[3];
+	usb_visit_fn visit;
+} backends[] = {
+	[USBIP_BACKEND_HOST] = { { "usb", NULL }, visit_host },
+	[USBIP_BACKEND_VUDC] = { { "udc", "platform", NULL }, visit_udc },
+};
+
+USBIP_EXPORT const char *const *usbip_backend_subsystems(enum usbip_backend backend)
+{
+	if ((size_t)backend >= ARRAY_SIZE(backends))
+		return NULL;
+	return backends[backend].subsystems;
+}
+
+/* Hands the list over, or frees it and gives NULL on failure. */
+static int exported_result(struct exported_list *l, int r, struct usbip_exported **out)
+{
+	if (r < 0) {
+		free(l->devs);
+		l->devs = NULL;
+	}
+	*out = l->devs;
+	return r < 0 ? r : (int)l->n;
 }
 
 USBIP_EXPORT int usbip_list_exported(struct usbip_ctx *ctx, enum usbip_backend backend,
 				     struct usbip_exported **out)
 {
-	struct exported_list l = { NULL, 0 };
-	int r;
+	struct exported_list l = { NULL, 0, 0 };
+	int r = -EINVAL;
 
-	if (backend == USBIP_BACKEND_VUDC)
-		r = foreach_device(ctx, "udc", visit_udc, &l);
-	else
-		r = foreach_device(ctx, "usb", visit_host, &l);
-	if (r < 0) {
-		free(l.devs);
-		return r;
-	}
-	*out = l.devs;
-	return (int)l.n;
+	if ((size_t)backend < ARRAY_SIZE(backends))
+		r = foreach_device(ctx, backends[backend].subsystems,
+				   backends[backend].visit, &l);
+	return exported_result(&l, r, out);
+}
+
+USBIP_EXPORT void usbip_exported_list_free(struct usbip_exported *list)
+{
+	free(list);
 }
 
 static int visit_gadget(struct usbip_ctx *ctx, struct udev_device *d, void *data)
@@ -320,28 +351,23 @@ static int visit_gadget(struct usbip_ctx *ctx, struct udev_device *d, void *data
 
 	if (!drv || strcmp(drv, "usbip-vudc") != 0)
 		return 0;
-	e = grow((void **)&l->devs, &l->n, sizeof(*e));
+	e = exported_slot(l);
 	if (!e)
 		return -ENOMEM;
 	r = vudc_device(ctx, d, NULL, e);
-	if (r < 0) {
-		l->n--;
+	if (r < 0)
 		return r;
-	}
+	l->n++;
 	return 0;
 }
 
 USBIP_EXPORT int usbip_list_gadgets(struct usbip_ctx *ctx, struct usbip_exported **out)
 {
-	struct exported_list l = { NULL, 0 };
-	int r = foreach_device(ctx, "platform", visit_gadget, &l);
+	static const char *const platform_subsystem[] = { "platform", NULL };
+	struct exported_list l = { NULL, 0, 0 };
+	int r = foreach_device(ctx, platform_subsystem, visit_gadget, &l);
 
-	if (r < 0) {
-		free(l.devs);
-		return r;
-	}
-	*out = l.devs;
-	return (int)l.n;
+	return exported_result(&l, r, out);
 }
 
 USBIP_EXPORT int usbip_exported_refresh_status(struct usbip_ctx *ctx,

@@ -50,6 +50,19 @@ int udev_attr_ulong(struct udev_device *d, const char *attr, int base,
 /* Copies src into a fixed field, always NUL-terminated; false if cut. */
 bool copy_field(char *dst, size_t size, const char *src);
 
+/* array.c */
+/*
+ * Makes room for @need elements of @size bytes in the malloc'ed *@array,
+ * which has room for *@cap: grows it geometrically (at least doubling, and
+ * never beyond what @need asks when the doubled size would not fit size_t).
+ * Returns 0, or -ENOMEM when memory is short or @need elements cannot be
+ * sized (size_t overflow), leaving *@array and *@cap as they were.
+ */
+int array_reserve(void **array, size_t *cap, size_t need, size_t size);
+/* array_reserve() for a typed array variable @a with capacity variable @cap. */
+#define ARRAY_RESERVE(a, cap, need) \
+	array_reserve((void **)&(a), &(cap), (need), sizeof(*(a)))
+
 /* names.c */
 void usbip_names_free(struct usbip_names *names);
 

@@ -1,12 +1,46 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * libusbip: the USB/IP wire protocol and the kernel's usbip-host, usbip-vudc
- * and vhci_hcd sysfs interfaces.
+ * and vhci_hcd sysfs interfaces.  libusbip(3) is the overview.
  *
- * Conventions: functions that can fail return 0 (or a count) on success and a
- * negative errno on failure; they never print to stdout and never exit.
- * Diagnostics go through the context's log function.  Strings returned by
- * getters are owned by the object they came from.
+ * Return values: a function that can fail returns 0 (or a count, a port
+ * number, a file descriptor: never negative) on success and a negative code
+ * on failure, never anything else.  A code is -errno, or one of the ranges
+ * below (a server's status, a resolver failure); usbip_strerror() gives the
+ * text of any of them.
+ *
+ * Diagnostics go through the context's log function; the library never
+ * prints to stdout and never exits.
+ *
+ * Ownership: strings returned by getters are owned by the object they came
+ * from.  Every allocation handed to the caller has its own free function
+ * (usbip_devlist_free, usbip_local_list_free, usbip_exported_list_free,
+ * usbip_vhci_close), which accepts what the function left on any return,
+ * success or failure, and NULL.  Out-parameters are written on every return
+ * unless said otherwise: on failure a list is NULL or empty (usbip_list_local
+ * keeps the devices read before the failure), an object pointer is NULL, a
+ * decoded record holds what was decoded.
+ *
+ * Threads: a context, and every object made from it (struct usbip_vhci), may
+ * be used by one thread at a time only: its reference count, the usb.ids
+ * tables it loads on first use and its libudev handle are not locked.
+ * Separate contexts share no state and may be used in parallel.  Functions
+ * that take no context (the encoders and decoders, usbip_busid_valid, the
+ * usbip_*_str functions, usbip_speed_from_sysfs, usbip_vhci_parse_status,
+ * usbip_record_parse, usbip_net_recv/send, usbip_now_ms,
+ * usbip_backend_subsystems) keep no state and are reentrant.
+ * usbip_strerror() is as thread-safe as the C library's strerror().  The log
+ * function is called synchronously, in the thread that made the call.
+ *
+ * Structures: the public structs below (struct usbip_device with its 255
+ * interfaces, usbip_local_device, usbip_exported, usbip_vhci_port,
+ * usbip_record, usbip_devlist) are part of the ABI of version node
+ * LIBUSBIP_1: callers allocate them (on the stack too), so their size and
+ * layout never change within it.  Their fixed-size fields are the protocol's
+ * own limits (a 256-byte path, a 32-byte bus id, at most 255 interfaces as
+ * bNumInterfaces is one byte) or the system's (NI_MAXHOST), so no future
+ * device needs a bigger struct; the price is about 1 KiB per usbip_device.
+ * A layout change would take a new soname.
  */
 #ifndef LIBUSBIP_H
 #define LIBUSBIP_H
@@ -45,11 +79,49 @@ void *usbip_get_userdata(const struct usbip_ctx *ctx);
 
 /*
  * Path of the usb.ids name database (default: the one found at build time)
- * and of the directory holding the client's port records.
+ * and of the directory holding the client's port records.  The setters
+ * copy the string and return 0 or -ENOMEM.
  */
 int usbip_set_usbids_path(struct usbip_ctx *ctx, const char *path);
 int usbip_set_state_dir(struct usbip_ctx *ctx, const char *dir);
 const char *usbip_get_state_dir(const struct usbip_ctx *ctx);
+
+/* ----------------------------------------------------------------- errors */
+
+/*
+ * Negative codes besides -errno (errno values are all above -4096):
+ *
+ * A name resolution failure of usbip_net_connect(): the range
+ * (USBIP_ERR_RESOLVE - 1000, USBIP_ERR_RESOLVE], holding a getaddrinfo()
+ * code (EAI_*, negative in glibc).
+ */
+#define USBIP_ERR_RESOLVE		(-10000)
+#define USBIP_ERR_FROM_RESOLVE(eai)	(USBIP_ERR_RESOLVE + (eai))
+#define USBIP_ERR_IS_RESOLVE(err) \
+	((err) <= USBIP_ERR_RESOLVE && (err) > USBIP_ERR_RESOLVE - 1000)
+#define USBIP_ERR_TO_RESOLVE(err)	((err) - USBIP_ERR_RESOLVE)
+/*
+ * A server's non-zero op_common status (enum usbip_op_status, or any other
+ * value a server sends): the range [USBIP_ERR_STATUS - USBIP_ERR_STATUS_MAX,
+ * USBIP_ERR_STATUS].  Statuses from USBIP_ERR_STATUS_MAX up, which no
+ * protocol version defines, all become USBIP_ERR_STATUS_MAX (text "Unknown
+ * Op Common Status", like every undefined status).  USBIP_ERR_FROM_STATUS
+ * evaluates its argument twice.
+ */
+#define USBIP_ERR_STATUS		(-20000)
+#define USBIP_ERR_STATUS_MAX		999
+#define USBIP_ERR_FROM_STATUS(st) \
+	(USBIP_ERR_STATUS - (int)((st) < USBIP_ERR_STATUS_MAX ? (st) : USBIP_ERR_STATUS_MAX))
+#define USBIP_ERR_IS_STATUS(err) \
+	((err) <= USBIP_ERR_STATUS && (err) >= USBIP_ERR_STATUS - USBIP_ERR_STATUS_MAX)
+#define USBIP_ERR_TO_STATUS(err)	((uint32_t)(USBIP_ERR_STATUS - (err)))
+
+/*
+ * Text for any negative code of this library: the status text of
+ * usbip_op_status_str() for a server status, the resolver's text
+ * (gai_strerror) for a resolution failure, strerror() for an errno.
+ */
+const char *usbip_strerror(int err);
 
 /* --------------------------------------------------------------- protocol */
 
@@ -123,28 +195,52 @@ struct usbip_device {
 };
 
 /*
- * Pure encoders/decoders: no I/O, explicit big-endian.  Decoders return 0,
- * -EMSGSIZE when @len is too short, -EPROTO for a wrong protocol version.
- * Decoded strings are forced to NUL termination; a string that fills its
- * whole field is reported as -ENAMETOOLONG by usbip_busid_valid().
+ * Pure encoders and decoders: no I/O, no state, explicit big-endian.
+ * Encoders write exactly the record's wire size.  Decoders return 0,
+ * -EMSGSIZE when @len is too short (nothing is written then), or -EPROTO
+ * for a wrong protocol version; otherwise they fill their output completely
+ * before reporting any other error, so a caller can log what it received.
+ * Decoded strings are always NUL-terminated: a string field that holds no
+ * NUL (a string too long for it) is cut to fit and reported as
+ * -ENAMETOOLONG.
  */
 void usbip_op_common_encode(uint8_t *buf, uint16_t code, uint32_t status);
+/* Fills @code and @status also when returning -EPROTO. */
 int usbip_op_common_decode(const uint8_t *buf, size_t len, uint16_t *code,
 			   uint32_t *status);
-/* Encodes the device record only (312 bytes), not its interfaces. */
+/*
+ * The OP_REP_DEVLIST header (USBIP_DEVLIST_HDR_SIZE bytes): op_common and
+ * the number of device records that follow.  The decoder returns -EBADMSG
+ * when the code is not OP_REP_DEVLIST.  A reply whose status is not
+ * USBIP_ST_OK may end after op_common: decode op_common first.
+ */
+void usbip_devlist_header_encode(uint8_t *buf, uint32_t status, uint32_t ndev);
+int usbip_devlist_header_decode(const uint8_t *buf, size_t len, uint32_t *status,
+				uint32_t *ndev);
+/*
+ * One usb_device record (USBIP_DEVICE_SIZE bytes), without its interfaces.
+ * The decoder also returns -ENAMETOOLONG when the path or the bus id field
+ * has no NUL, and -EINVAL when the bus id is not one (usbip_busid_valid()).
+ */
 void usbip_device_encode(uint8_t *buf, const struct usbip_device *dev);
 int usbip_device_decode(const uint8_t *buf, size_t len, struct usbip_device *dev);
 void usbip_interface_encode(uint8_t *buf, const struct usbip_interface *intf);
 int usbip_interface_decode(const uint8_t *buf, size_t len,
 			   struct usbip_interface *intf);
+/*
+ * OP_REQ_IMPORT (USBIP_IMPORT_REQ_SIZE bytes).  The decoder returns 0,
+ * -EMSGSIZE, -EPROTO, -EBADMSG when the code is not OP_REQ_IMPORT, or, as
+ * usbip_busid_valid() on the received field, -ENAMETOOLONG or -EINVAL.
+ * @busid holds the (NUL-terminated) received bus id whenever @len suffices.
+ */
 void usbip_import_request_encode(uint8_t *buf, const char *busid);
-/* Returns 0, -EMSGSIZE, -EPROTO, or -EBADMSG when the code is not REQ_IMPORT. */
 int usbip_import_request_decode(const uint8_t *buf, size_t len,
 				char busid[USBIP_BUSID_SIZE]);
 /*
- * Checks a bus id received from the network: NUL-terminated inside its
- * 32-byte field, non-empty, no '/', not "." or "..", printable ASCII only.
- * Returns 0 or -EINVAL / -ENAMETOOLONG.
+ * Checks a bus id field of @size bytes: NUL-terminated inside the field
+ * (else -ENAMETOOLONG), non-empty, no '/', not "." or "..", printable ASCII
+ * only (else -EINVAL).  Returns 0 for a bus id safe to use in a sysfs path.
+ * The decoders apply it to the fields they receive.
  */
 int usbip_busid_valid(const char *field, size_t size);
 /* Status text as the kernel's tools print it ("Device not found", ...). */
@@ -160,17 +256,10 @@ enum usbip_speed usbip_speed_from_sysfs(const char *s);
  * Connect to host:service (IPv4 or IPv6, each address in turn) with
  * TCP_NODELAY and SO_KEEPALIVE set and @timeout_ms per address.
  * Returns a socket fd, -errno of the last address tried, or for a name
- * resolution failure USBIP_ERR_RESOLVE + the getaddrinfo() code.
+ * resolution failure USBIP_ERR_FROM_RESOLVE(the getaddrinfo() code).
  */
 int usbip_net_connect(struct usbip_ctx *ctx, const char *host,
 		      const char *service, int timeout_ms);
-/*
- * Text for a negative error code of this library: strerror() for errnos,
- * the resolver's text for name resolution failures of usbip_net_connect()
- * (codes at or below USBIP_ERR_RESOLVE).
- */
-#define USBIP_ERR_RESOLVE	(-10000)
-const char *usbip_strerror(int err);
 /*
  * Read or write exactly @len bytes before @deadline_ms (CLOCK_MONOTONIC
  * milliseconds, see usbip_now_ms()).  Returns 0, -ETIMEDOUT,
@@ -187,20 +276,22 @@ struct usbip_devlist {
 };
 /*
  * Sends OP_REQ_DEVLIST and reads the reply.  Returns 0 and fills @list
- * (free with usbip_devlist_free), the server's non-zero status as a positive
- * number (USBIP_ST_* or an unknown value; USBIP_ST_ERROR for a reply to
- * another request), or -errno (-EPROTO/-EBADMSG for a malformed reply, -E2BIG for a
- * device count above USBIP_MAX_DEVLIST).
+ * (free with usbip_devlist_free), or a negative code: the server's non-zero
+ * status as USBIP_ERR_FROM_STATUS(status) (USBIP_ST_ERROR for a reply to
+ * another request), -EPROTO for another protocol version, -EBADMSG for a
+ * malformed device record, -E2BIG for a device count above
+ * USBIP_MAX_DEVLIST, -ETIMEDOUT, -ECONNRESET or another -errno of the
+ * connection.  On failure @list is empty (ndev 0, devs NULL).
  */
 #define USBIP_MAX_DEVLIST	4096
 int usbip_request_devlist(struct usbip_ctx *ctx, int fd, int64_t deadline_ms,
 			  struct usbip_devlist *list);
+/* Frees the devices and leaves @list empty; an empty list is fine. */
 void usbip_devlist_free(struct usbip_devlist *list);
 /*
  * Sends OP_REQ_IMPORT for @busid and reads the reply.  Returns 0 with @dev
- * filled, the server's non-zero status as a positive number (as for
- * usbip_request_devlist), or -errno.  A reply for another bus
- * id gives -EBADMSG.
+ * filled, or a negative code as for usbip_request_devlist; a reply for
+ * another bus id gives -EBADMSG.  On failure @dev is all zero.
  */
 int usbip_request_import(struct usbip_ctx *ctx, int fd, const char *busid,
 			 int64_t deadline_ms, struct usbip_device *dev);
@@ -229,12 +320,14 @@ struct usbip_local_device {
 
 /*
  * Local USB devices that are not hubs and not imported through vhci_hcd,
- * in udev enumeration order, as a malloc'ed array in @out (free it whatever
- * the result) of @count entries.  Returns 0 or -errno; -ENOENT when a device
- * lacks a required attribute, with the devices before it in @out.
+ * in udev enumeration order.  Returns 0 or -errno; -ENOENT when a device
+ * lacks a required attribute.  Whatever the result, @out and @count are
+ * set: an array of @count devices (on failure, those read before it) or
+ * NULL; free it with usbip_local_list_free.
  */
 int usbip_list_local(struct usbip_ctx *ctx, struct usbip_local_device **out,
 		     size_t *count);
+void usbip_local_list_free(struct usbip_local_device *list);
 
 /* Which kernel driver exports devices: usbip-host (host mode, default) or
  * usbip-vudc (device mode, usbipd -e). */
@@ -243,6 +336,14 @@ enum usbip_backend {
 	USBIP_BACKEND_VUDC = 1,
 };
 
+/*
+ * The udev subsystems whose devices make up @backend's export list, as a
+ * NULL-terminated array in static storage: usbip_list_exported() enumerates
+ * them, and a uevent monitor that matches them sees every change to that
+ * list.  NULL for an unknown backend.
+ */
+const char *const *usbip_backend_subsystems(enum usbip_backend backend);
+
 struct usbip_exported {
 	struct usbip_device dev;
 	int status;			/* USBIP_SDEV_ST_* */
@@ -250,11 +351,13 @@ struct usbip_exported {
 };
 
 /*
- * Devices bound to the backend's driver.  Returns the count and a malloc'ed
- * array in @out, or -errno.
+ * Devices bound to the backend's driver.  Returns their count, or -errno
+ * (-EINVAL for an unknown backend).  Whatever the result, @out is set: the
+ * array, or NULL on failure; free it with usbip_exported_list_free.
  */
 int usbip_list_exported(struct usbip_ctx *ctx, enum usbip_backend backend,
 			struct usbip_exported **out);
+void usbip_exported_list_free(struct usbip_exported *list);
 /* Re-reads usbip_status of one exported device; returns the status or -errno. */
 int usbip_exported_refresh_status(struct usbip_ctx *ctx, struct usbip_exported *e);
 /*
@@ -275,12 +378,16 @@ int usbip_bind(struct usbip_ctx *ctx, const char *busid);
 /* Returns 0, -ENODEV, -EINVAL (not bound to usbip-host) or -errno. */
 int usbip_unbind(struct usbip_ctx *ctx, const char *busid);
 
-/* Local vudc gadgets for `usbip list -d`. */
+/*
+ * Local gadgets bound to usbip-vudc, for `usbip list -d`.  Returns their
+ * count or -errno; @out as for usbip_list_exported (and freed the same way).
+ */
 int usbip_list_gadgets(struct usbip_ctx *ctx, struct usbip_exported **out);
 
 /*
  * Loads kernel modules by name through libkmod when the driver is not
- * already present; logs which package ships a missing module.
+ * already present; logs which package ships a missing module.  Returns 0
+ * or -errno (-ENOENT when the module cannot be found).
  */
 int usbip_load_module(struct usbip_ctx *ctx, const char *name);
 
@@ -314,9 +421,11 @@ struct usbip_vhci_port {
 
 /*
  * Parses the text of one vhci status file (any historical format; an empty
- * text yields no ports).  Calls @cb for each port line; stops and returns
- * its value if it returns non-zero.  Returns 0, -EBADMSG for a malformed
- * line, or the callback's value.
+ * text yields no ports).  Calls @cb for each port line; the callback
+ * returns 0 to go on or a negative code to stop, which is then returned.
+ * Returns 0, -EBADMSG for a malformed line, or the callback's code.  (A
+ * positive callback value also stops and is returned as it is: it is the
+ * caller's own.)
  */
 int usbip_vhci_parse_status(const char *text, size_t len,
 			    int (*cb)(const struct usbip_vhci_port *p, void *data),
@@ -324,10 +433,14 @@ int usbip_vhci_parse_status(const char *text, size_t len,
 
 /*
  * Finds vhci_hcd.0 (platform or faux bus, loading vhci-hcd if needed) and
- * reads its ports.  Returns 0 or -ENODEV when the driver is absent.
+ * reads its ports.  Returns 0 with *@vhci set (free with usbip_vhci_close),
+ * or -ENODEV when the driver is absent, -EBADMSG for unreadable ports or
+ * another -errno, with *@vhci NULL.  The object holds a reference to @ctx.
  */
 int usbip_vhci_open(struct usbip_ctx *ctx, struct usbip_vhci **vhci);
+/* Frees @vhci; NULL is fine. */
 void usbip_vhci_close(struct usbip_vhci *vhci);
+/* Re-reads the ports; returns 0 or -errno (the port table is empty then). */
 int usbip_vhci_refresh(struct usbip_vhci *vhci);
 size_t usbip_vhci_nports(const struct usbip_vhci *vhci);
 /* Port table in port order; valid until the next refresh or close. */
@@ -343,7 +456,10 @@ int usbip_vhci_attach(struct usbip_vhci *vhci, int sockfd, uint32_t devid,
 		      uint32_t speed);
 /* Returns 0, -EINVAL (port not attached), -ERANGE (no such port) or -errno. */
 int usbip_vhci_detach(struct usbip_vhci *vhci, uint32_t port);
-/* Local udev USB device behind a used port: speed and ids, or -ENODEV. */
+/*
+ * Local udev USB device behind a used port: fills speed and ids and returns
+ * 0, or -ENODEV with all three set to 0.
+ */
 int usbip_vhci_port_device(struct usbip_vhci *vhci, const struct usbip_vhci_port *p,
 			   uint32_t *speed, uint16_t *vendor, uint16_t *product);
 
@@ -356,9 +472,15 @@ struct usbip_record {
 	char service[USBIP_RECORD_SERV_MAX];
 	char busid[USBIP_BUSID_SIZE];
 };
-/* Parses "<host> <service> <busid>\n"; returns 0 or -EBADMSG. */
+/*
+ * Parses "<host> <service> <busid>\n"; returns 0 or -EBADMSG (@rec all
+ * zero then).
+ */
 int usbip_record_parse(const char *text, size_t len, struct usbip_record *rec);
-/* Writes/reads/removes <state dir>/port<N>.  Return 0 or -errno. */
+/*
+ * Writes/reads/removes <state dir>/port<N>.  Return 0 or -errno (-EBADMSG
+ * for a malformed record); on a failed read @rec is all zero.
+ */
 int usbip_record_write(struct usbip_ctx *ctx, uint32_t port,
 		       const struct usbip_record *rec);
 int usbip_record_read(struct usbip_ctx *ctx, uint32_t port, struct usbip_record *rec);

@@ -33,15 +33,10 @@ struct usbip_names {
 
 static int add(struct table *t, uint32_t key, const char *name)
 {
-	if (t->n == t->alloc) {
-		size_t alloc = t->alloc ? t->alloc * 2 : 256;
-		struct entry *e = realloc(t->e, alloc * sizeof(*e));
+	int r = ARRAY_RESERVE(t->e, t->alloc, t->n + 1);
 
-		if (!e)
-			return -ENOMEM;
-		t->e = e;
-		t->alloc = alloc;
-	}
+	if (r < 0)
+		return r;
 	t->e[t->n].key = key;
 	t->e[t->n].name = name;
 	t->n++;
@@ -153,21 +148,15 @@ static int load_file(struct usbip_names *n, const char *path)
 		size_t got;
 
 		if (cap - size < 65536) {
-			char *p;
-
 			/* usb.ids is under 1 MiB; refuse to swallow anything huge. */
-			if (cap > USBIDS_MAX) {
+			if (cap >= USBIDS_MAX) {
 				fclose(f);
 				return -EFBIG;
 			}
-			p = realloc(n->text, cap + 262144);
-
-			if (!p) {
+			if (ARRAY_RESERVE(n->text, cap, cap + 262144) < 0) {
 				fclose(f);
 				return -ENOMEM;
 			}
-			n->text = p;
-			cap += 262144;
 		}
 		got = fread(n->text + size, 1, cap - size - 1, f);
 		size += got;

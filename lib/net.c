@@ -132,9 +132,10 @@ fail:
 
 USBIP_EXPORT const char *usbip_strerror(int err)
 {
-	/* getaddrinfo() codes are small negative numbers. */
-	if (err <= USBIP_ERR_RESOLVE && err > USBIP_ERR_RESOLVE - 1000)
-		return gai_strerror(err - USBIP_ERR_RESOLVE);
+	if (USBIP_ERR_IS_STATUS(err))
+		return usbip_op_status_str(USBIP_ERR_TO_STATUS(err));
+	if (USBIP_ERR_IS_RESOLVE(err))
+		return gai_strerror(USBIP_ERR_TO_RESOLVE(err));
 	return strerror(-err);
 }
 
@@ -150,7 +151,7 @@ USBIP_EXPORT int usbip_net_connect(struct usbip_ctx *ctx, const char *host,
 		return -errno;
 	if (r) {
 		DBG(ctx, "resolve %s:%s: %s", host, service, gai_strerror(r));
-		return USBIP_ERR_RESOLVE + r;
+		return USBIP_ERR_FROM_RESOLVE(r);
 	}
 	for (ai = res; ai; ai = ai->ai_next) {
 		fd = connect_one(ai, timeout_ms);

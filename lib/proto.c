@@ -34,11 +34,25 @@ static uint32_t get32(const uint8_t *p)
 	       (uint32_t)p[2] << 8 | p[3];
 }
 
-/* Copies a fixed-size wire string; the result is always NUL-terminated. */
-static void get_string(char *dst, const uint8_t *src, size_t size)
+/*
+ * Copies a fixed-size wire string; the result is always NUL-terminated.
+ * Returns -ENAMETOOLONG when the field held no NUL (the copy is cut).
+ */
+static int get_string(char *dst, const uint8_t *src, size_t size)
 {
 	memcpy(dst, src, size - 1);
 	dst[size - 1] = '\0';
+	return memchr(src, '\0', size) ? 0 : -ENAMETOOLONG;
+}
+
+/*
+ * A received bus id field: copied like any string, then held to
+ * usbip_busid_valid()'s rule, as it ends up in sysfs paths and logs.
+ */
+static int get_busid(char *dst, const uint8_t *src)
+{
+	get_string(dst, src, USBIP_BUSID_SIZE);
+	return usbip_busid_valid((const char *)src, USBIP_BUSID_SIZE);
 }
 
 static void put_string(uint8_t *dst, const char *src, size_t size)
@@ -66,6 +80,30 @@ USBIP_EXPORT int usbip_op_common_decode(const uint8_t *buf, size_t len,
 	if (get16(buf) != USBIP_PROTO_VERSION)
 		return -EPROTO;
 	return 0;
+}
+
+/* The device count follows op_common in an OP_REP_DEVLIST. */
+#define DEVLIST_NDEV	USBIP_OP_COMMON_SIZE
+
+USBIP_EXPORT void usbip_devlist_header_encode(uint8_t *buf, uint32_t status, uint32_t ndev)
+{
+	usbip_op_common_encode(buf, USBIP_OP_REP_DEVLIST, status);
+	put32(buf + DEVLIST_NDEV, ndev);
+}
+
+USBIP_EXPORT int usbip_devlist_header_decode(const uint8_t *buf, size_t len,
+					     uint32_t *status, uint32_t *ndev)
+{
+	uint16_t code;
+	int r;
+
+	if (len < USBIP_DEVLIST_HDR_SIZE)
+		return -EMSGSIZE;
+	r = usbip_op_common_decode(buf, len, &code, status);
+	*ndev = get32(buf + DEVLIST_NDEV);
+	if (r < 0)
+		return r;
+	return code == USBIP_OP_REP_DEVLIST ? 0 : -EBADMSG;
 }
 
 /* Offsets inside the 312-byte usbip_usb_device record. */
@@ -107,10 +145,12 @@ USBIP_EXPORT void usbip_device_encode(uint8_t *buf, const struct usbip_device *d
 USBIP_EXPORT int usbip_device_decode(const uint8_t *buf, size_t len,
 				     struct usbip_device *dev)
 {
+	int rpath, rbusid;
+
 	if (len < USBIP_DEVICE_SIZE)
 		return -EMSGSIZE;
-	get_string(dev->path, buf + DEV_PATH, USBIP_PATH_SIZE);
-	get_string(dev->busid, buf + DEV_BUSID, USBIP_BUSID_SIZE);
+	rpath = get_string(dev->path, buf + DEV_PATH, USBIP_PATH_SIZE);
+	rbusid = get_busid(dev->busid, buf + DEV_BUSID);
 	dev->busnum = get32(buf + DEV_BUSNUM);
 	dev->devnum = get32(buf + DEV_DEVNUM);
 	dev->speed = get32(buf + DEV_SPEED);
@@ -123,7 +163,8 @@ USBIP_EXPORT int usbip_device_decode(const uint8_t *buf, size_t len,
 	dev->bConfigurationValue = buf[DEV_CONFIG];
 	dev->bNumConfigurations = buf[DEV_NUMCONFIGS];
 	dev->bNumInterfaces = buf[DEV_NUMINTF];
-	return 0;
+	/* An unterminated field first: it is the more basic breach. */
+	return rpath < 0 ? rpath : rbusid;
 }
 
 USBIP_EXPORT void usbip_interface_encode(uint8_t *buf, const struct usbip_interface *intf)
@@ -156,17 +197,17 @@ USBIP_EXPORT int usbip_import_request_decode(const uint8_t *buf, size_t len,
 {
 	uint16_t code;
 	uint32_t status;
-	int r;
+	int r, rbusid;
 
 	if (len < USBIP_IMPORT_REQ_SIZE)
 		return -EMSGSIZE;
 	r = usbip_op_common_decode(buf, len, &code, &status);
+	rbusid = get_busid(busid, buf + USBIP_OP_COMMON_SIZE);
 	if (r < 0)
 		return r;
 	if (code != USBIP_OP_REQ_IMPORT)
 		return -EBADMSG;
-	get_string(busid, buf + USBIP_OP_COMMON_SIZE, USBIP_BUSID_SIZE);
-	return 0;
+	return rbusid;
 }
 
 USBIP_EXPORT int usbip_busid_valid(const char *field, size_t size)

@@ -85,8 +85,10 @@ USBIP_EXPORT int usbip_record_read(struct usbip_ctx *ctx, uint32_t port,
 
 	record_path(ctx, port, path, sizeof(path));
 	n = sysfs_read(path, buf, sizeof(buf));
-	if (n < 0)
+	if (n < 0) {
+		memset(rec, 0, sizeof(*rec));
 		return n;
+	}
 	/* sysfs_read strips the newline the format requires: put it back. */
 	if ((size_t)n + 1 < sizeof(buf))
 		buf[n++] = '\n';

@@ -19,7 +19,7 @@ struct usbip_vhci {
 	size_t nports;
 	size_t ncontrollers;
 	struct usbip_vhci_port *ports;
-	size_t count;
+	size_t count, cap;
 };
 
 static struct udev_device *find_hc(struct usbip_ctx *ctx)
@@ -55,10 +55,10 @@ static size_t count_controllers(struct udev_device *hc)
 	return n ? n : 1;
 }
 
-/* Reads a whole file of unknown size (at most STATUS_MAX bytes). */
+/* Reads a whole file of unknown size (less than STATUS_MAX bytes). */
 static int read_all(const char *path, char **out, size_t *len)
 {
-	size_t cap = 4096, n = 0;
+	size_t cap = 0, n = 0;
 	char *buf = NULL;
 	int fd, r = 0;
 
@@ -68,21 +68,14 @@ static int read_all(const char *path, char **out, size_t *len)
 	for (;;) {
 		ssize_t got;
 
-		if (!buf || n == cap) {
-			char *p;
-
-			if (buf)
-				cap *= 2;
-			if (cap > STATUS_MAX) {
+		if (n == cap) {
+			if (n >= STATUS_MAX) {
 				r = -EFBIG;
 				break;
 			}
-			p = realloc(buf, cap);
-			if (!p) {
-				r = -ENOMEM;
+			r = ARRAY_RESERVE(buf, cap, n + 4096);
+			if (r < 0)
 				break;
-			}
-			buf = p;
 		}
 		got = read(fd, buf + n, cap - n);
 		if (got < 0 && errno == EINTR)
@@ -108,14 +101,13 @@ static int read_all(const char *path, char **out, size_t *len)
 static int collect_port(const struct usbip_vhci_port *p, void *data)
 {
 	struct usbip_vhci *v = data;
-	struct usbip_vhci_port *ports;
+	int r;
 
 	if (p->port >= v->nports)
 		return -ERANGE;
-	ports = realloc(v->ports, (v->count + 1) * sizeof(*ports));
-	if (!ports)
-		return -ENOMEM;
-	v->ports = ports;
+	r = ARRAY_RESERVE(v->ports, v->cap, v->count + 1);
+	if (r < 0)
+		return r;
 	v->ports[v->count++] = *p;
 	return 0;
 }
@@ -125,8 +117,7 @@ USBIP_EXPORT int usbip_vhci_refresh(struct usbip_vhci *v)
 	const char *syspath = udev_device_get_syspath(v->hc);
 	int r = 0;
 
-	free(v->ports);
-	v->ports = NULL;
+	/* The table is kept and refilled: ports are rarely added. */
 	v->count = 0;
 	for (size_t i = 0; i < v->ncontrollers; i++) {
 		char path[PATH_MAX], *text = NULL;
@@ -139,16 +130,19 @@ USBIP_EXPORT int usbip_vhci_refresh(struct usbip_vhci *v)
 		r = read_all(path, &text, &len);
 		if (r < 0) {
 			ERR(v->ctx, "read %s: %s", path, strerror(-r));
-			return r;
+			break;
 		}
 		r = usbip_vhci_parse_status(text, len, collect_port, v);
 		free(text);
 		if (r < 0) {
 			ERR(v->ctx, "%s: malformed content (%s)", path, strerror(-r));
-			return r;
+			break;
 		}
 	}
-	return 0;
+	/* No half-read table: a failure leaves no ports. */
+	if (r < 0)
+		v->count = 0;
+	return r;
 }
 
 USBIP_EXPORT int usbip_vhci_open(struct usbip_ctx *ctx, struct usbip_vhci **out)
@@ -157,6 +151,7 @@ USBIP_EXPORT int usbip_vhci_open(struct usbip_ctx *ctx, struct usbip_vhci **out)
 	unsigned long nports;
 	int r;
 
+	*out = NULL;
 	v = calloc(1, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
@@ -278,6 +273,8 @@ USBIP_EXPORT int usbip_vhci_port_device(struct usbip_vhci *v,
 	struct udev_device *d;
 	unsigned long x;
 
+	*speed = 0;
+	*vendor = *product = 0;
 	d = udev_device_new_from_subsystem_sysname(v->ctx->udev, "usb", p->local_busid);
 	if (!d)
 		return -ENODEV;

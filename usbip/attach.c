@@ -36,9 +36,8 @@ static int attach(struct usbip_cli *cli, const char *host, const char *busid)
 		return -1;
 	}
 	r = usbip_request_import(cli->ctx, fd, busid, usbip_now_ms() + cli->timeout_ms, &dev);
-	if (r != 0) {
-		err("Attach Request for %s failed - %s", busid,
-		    r > 0 ? usbip_op_status_str((uint32_t)r) : strerror(-r));
+	if (r < 0) {
+		err("Attach Request for %s failed - %s", busid, usbip_strerror(r));
 		goto fail;
 	}
 	port = usbip_vhci_attach(vhci, fd, dev.busnum << 16 | (dev.devnum & 0xffff), dev.speed);

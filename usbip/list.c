@@ -28,9 +28,8 @@ static int list_remote(struct usbip_cli *cli, const char *host)
 		return -1;
 	r = usbip_request_devlist(cli->ctx, fd, usbip_now_ms() + cli->timeout_ms, &list);
 	close(fd);
-	if (r != 0) {
-		err("Exported Device List Request failed - %s",
-		    r > 0 ? usbip_op_status_str((uint32_t)r) : strerror(-r));
+	if (r < 0) {
+		err("Exported Device List Request failed - %s", usbip_strerror(r));
 		err("failed to get device list from %s", host);
 		return -1;
 	}
@@ -86,7 +85,7 @@ static int list_local(struct usbip_cli *cli, bool parsable)
 	/* Like the kernel's tool, show what was read before a faulty device. */
 	for (size_t i = 0; i < n; i++)
 		print_device(cli, parsable, devs[i].busid, devs[i].idVendor, devs[i].idProduct);
-	free(devs);
+	usbip_local_list_free(devs);
 	if (r < 0) {
 		err("problem getting device attributes: %s", strerror(-r));
 		return -1;
@@ -110,7 +109,7 @@ static int list_gadgets(struct usbip_cli *cli, bool parsable)
 		snprintf(pid, sizeof(pid), "%04x", devs[i].dev.idProduct);
 		print_device(cli, parsable, devs[i].dev.busid, vid, pid);
 	}
-	free(devs);
+	usbip_exported_list_free(devs);
 	return 0;
 }
 

@@ -57,7 +57,7 @@ static void rescan(struct devices *ds)
 		err("cannot list exportable devices: %s", strerror(-n));
 		return;	/* keep the old list, try again next time */
 	}
-	free(ds->list);
+	usbip_exported_list_free(ds->list);
 	ds->list = list;
 	ds->count = n;
 	ds->stale = false;
@@ -66,10 +66,8 @@ static void rescan(struct devices *ds)
 
 struct devices *devices_new(struct usbipd *d)
 {
-	static const char *const host_subsystems[] = { "usb", NULL };
-	static const char *const vudc_subsystems[] = { "udc", "platform", NULL };
-	const char *const *subsys = d->backend == USBIP_BACKEND_VUDC ?
-				    vudc_subsystems : host_subsystems;
+	/* The subsystems usbip_list_exported() reads: their uevents make it stale. */
+	const char *const *subsys = usbip_backend_subsystems(d->backend);
 	struct devices *ds = g_new0(struct devices, 1);
 
 	ds->d = d;
@@ -77,7 +75,7 @@ struct devices *devices_new(struct usbipd *d)
 	ds->udev = udev_new();
 	if (ds->udev)
 		ds->mon = udev_monitor_new_from_netlink(ds->udev, "kernel");
-	for (int i = 0; ds->mon && subsys[i]; i++)
+	for (int i = 0; ds->mon && subsys && subsys[i]; i++)
 		udev_monitor_filter_add_match_subsystem_devtype(ds->mon, subsys[i], NULL);
 	if (ds->mon && udev_monitor_enable_receiving(ds->mon) < 0) {
 		udev_monitor_unref(ds->mon);
@@ -102,7 +100,7 @@ void devices_free(struct devices *ds)
 		udev_monitor_unref(ds->mon);
 	if (ds->udev)
 		udev_unref(ds->udev);
-	free(ds->list);
+	usbip_exported_list_free(ds->list);
 	g_free(ds);
 }
 

@@ -92,9 +92,8 @@ static void handle_devlist(struct conn *c)
 	int n;
 	struct usbip_exported *devs = devices_get(c->d->devices, &n);
 
-	usbip_op_common_encode(buf, USBIP_OP_REP_DEVLIST, USBIP_ST_OK);
-	g_byte_array_append(reply, buf, USBIP_OP_COMMON_SIZE);
-	g_byte_array_append(reply, (const guint8 *)"\0\0\0\0", 4);
+	/* Room for the header, written once the count is known. */
+	g_byte_array_set_size(reply, USBIP_DEVLIST_HDR_SIZE);
 	/* The kernel's usbipd lists in reverse enumeration order; so do we. */
 	for (int i = n - 1; i >= 0; i--) {
 		const struct usbip_device *dev = &devs[i].dev;
@@ -109,10 +108,7 @@ static void handle_devlist(struct conn *c)
 			g_byte_array_append(reply, buf, USBIP_INTERFACE_SIZE);
 		}
 	}
-	reply->data[8] = (uint8_t)(ndev >> 24);
-	reply->data[9] = (uint8_t)(ndev >> 16);
-	reply->data[10] = (uint8_t)(ndev >> 8);
-	reply->data[11] = (uint8_t)ndev;
+	usbip_devlist_header_encode(reply->data, USBIP_ST_OK, ndev);
 	info("exportable devices: %u", ndev);
 	info("request %#x(%d): complete", USBIP_OP_REQ_DEVLIST, c->fd);
 	n = (int)reply->len;
@@ -155,9 +151,8 @@ static void handle_import(struct conn *c)
 	uint8_t *buf;
 	int n, r;
 
-	usbip_import_request_decode(c->in, c->have, busid);
-	if (usbip_busid_valid((const char *)c->in + USBIP_OP_COMMON_SIZE,
-			      USBIP_BUSID_SIZE) < 0) {
+	/* dispatch() checked the header: only the bus id can be wrong here. */
+	if (usbip_import_request_decode(c->in, c->have, busid) < 0) {
 		/* Logged escaped: the bytes came from the network. */
 		gchar *shown = g_strescape(busid, NULL);
 

@@ -124,4 +124,17 @@ static inline void fuzz_check_device(const struct usbip_device *dev)
 	FUZZ_CHECK(usbip_speed_str(dev->speed) != NULL);
 }
 
+/*
+ * Checks a client request's result: 0 or a negative code, never positive;
+ * a server status reads as the protocol's status text.
+ */
+static inline void fuzz_check_result(int r)
+{
+	FUZZ_CHECK(r <= 0);
+	FUZZ_CHECK(usbip_strerror(r) != NULL);
+	if (USBIP_ERR_IS_STATUS(r))
+		FUZZ_CHECK(strcmp(usbip_strerror(r),
+				  usbip_op_status_str(USBIP_ERR_TO_STATUS(r))) == 0);
+}
+
 #endif

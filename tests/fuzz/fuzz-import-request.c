@@ -2,7 +2,8 @@
 /*
  * The input is what a client sends to usbipd: op_common and, for IMPORT, a
  * 32-byte bus id field.  The decoders must stay inside the input, and the bus
- * id check must only accept what is safe to use in a sysfs path.
+ * id check (in the decoder and on its own) must only accept what is safe to
+ * use in a sysfs path.
  */
 #include "fuzz-common.h"
 
@@ -53,10 +54,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	memset(busid, 0x5a, sizeof(busid));
 	r = usbip_import_request_decode(data, size, busid);
-	FUZZ_CHECK(r == 0 || r == -EMSGSIZE || r == -EPROTO || r == -EBADMSG);
+	FUZZ_CHECK(r == 0 || r == -EMSGSIZE || r == -EPROTO || r == -EBADMSG ||
+		   r == -EINVAL || r == -ENAMETOOLONG);
 	FUZZ_CHECK((r == -EMSGSIZE) == (size < USBIP_IMPORT_REQ_SIZE));
-	if (r == 0) {
+	if (r != -EMSGSIZE) {
+		int header_ok = data[0] == 0x01 && data[1] == 0x11 &&
+				data[2] == 0x80 && data[3] == 0x03;
+
+		/* The bus id is handed back terminated, whatever the verdict, */
 		FUZZ_CHECK(fuzz_terminated(busid, sizeof(busid)));
+		FUZZ_CHECK(strncmp(busid, (const char *)data + USBIP_OP_COMMON_SIZE,
+				   strlen(busid)) == 0);
+		/* and accepted exactly when the header is right and the raw field
+		 * passes the rule written out above. */
+		FUZZ_CHECK((r == 0) == (header_ok &&
+			   busid_ok((const char *)data + USBIP_OP_COMMON_SIZE, USBIP_BUSID_SIZE)));
+		if (header_ok && r != 0)
+			FUZZ_CHECK(r == usbip_busid_valid((const char *)data + USBIP_OP_COMMON_SIZE,
+							  USBIP_BUSID_SIZE));
+	}
+	if (r == 0) {
 		check_busid(busid, sizeof(busid));
 		/* What the server would log and look up round-trips. */
 		usbip_import_request_encode(buf, busid);

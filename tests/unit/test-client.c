@@ -503,7 +503,8 @@ START_TEST(test_devlist_wrong_code)
 
 	put_header(&s, USBIP_OP_REP_IMPORT, 0);
 	put_u32(&s, 0);
-	ck_assert_int_eq(devlist_against(&s, PEER_REPLY, 2000, &list), USBIP_ST_ERROR);
+	ck_assert_int_eq(devlist_against(&s, PEER_REPLY, 2000, &list),
+			 USBIP_ERR_FROM_STATUS(USBIP_ST_ERROR));
 	ck_assert_int_eq(USBIP_ST_ERROR, 5);
 	ck_assert_ptr_null(list.devs);
 	ck_assert_ptr_nonnull(strstr(test_log, "0x0003"));
@@ -512,7 +513,8 @@ START_TEST(test_devlist_wrong_code)
 	s.len = 0;
 	put_header(&s, USBIP_OP_REQ_DEVLIST, 0);
 	put_u32(&s, 0);
-	ck_assert_int_eq(devlist_against(&s, PEER_REPLY, 2000, &list), USBIP_ST_ERROR);
+	ck_assert_int_eq(devlist_against(&s, PEER_REPLY, 2000, &list),
+			 USBIP_ERR_FROM_STATUS(USBIP_ST_ERROR));
 }
 END_TEST
 
@@ -535,18 +537,18 @@ START_TEST(test_devlist_status_not_ok)
 	struct usbip_devlist list;
 
 	put_header(&s, USBIP_OP_REP_DEVLIST, USBIP_ST_NODEV);
-	ck_assert_int_eq(devlist_against(&s, PEER_REPLY, 2000, &list), 4);
+	ck_assert_int_eq(devlist_against(&s, PEER_REPLY, 2000, &list), USBIP_ERR_FROM_STATUS(4));
 	ck_assert_ptr_null(list.devs);
 	ck_assert_uint_eq(list.ndev, 0);
 
 	s.len = 0;
 	put_header(&s, USBIP_OP_REP_DEVLIST, USBIP_ST_NA);
-	ck_assert_int_eq(devlist_against(&s, PEER_REPLY, 2000, &list), 1);
+	ck_assert_int_eq(devlist_against(&s, PEER_REPLY, 2000, &list), USBIP_ERR_FROM_STATUS(1));
 
-	/* A status that does not fit an int is still a positive failure. */
+	/* A status that does not fit an int is still a status failure. */
 	s.len = 0;
 	put_header(&s, USBIP_OP_REP_DEVLIST, 0xffffffff);
-	ck_assert_int_gt(devlist_against(&s, PEER_REPLY, 2000, &list), 0);
+	ck_assert(USBIP_ERR_IS_STATUS(devlist_against(&s, PEER_REPLY, 2000, &list)));
 }
 END_TEST
 
@@ -606,6 +608,51 @@ START_TEST(test_devlist_peer_gone)
 	ck_assert_ptr_null(list.devs);
 	close(sv[0]);
 	usbip_unref(ctx);
+}
+END_TEST
+
+START_TEST(test_devlist_free_after_failure)
+{
+	struct script s = { .len = 0 };
+	struct usbip_device d;
+
+	make_device(&d, "1-1", 0x1234, 0x5678, 1);
+	for (int i = 0; i < 4; i++) {
+		struct usbip_devlist list = { .ndev = 99, .devs = (void *)&s };
+		int r;
+
+		s.len = 0;
+		switch (i) {
+		case 0:		/* a status */
+			put_header(&s, USBIP_OP_REP_DEVLIST, USBIP_ST_NA);
+			break;
+		case 1:		/* a lying count */
+			put_header(&s, USBIP_OP_REP_DEVLIST, 0);
+			put_u32(&s, 0xffffffff);
+			break;
+		case 2:		/* EOF after the first of two devices */
+			put_header(&s, USBIP_OP_REP_DEVLIST, 0);
+			put_u32(&s, 2);
+			put_device(&s, &d, 1);
+			break;
+		case 3:		/* the second device has a bad bus id */
+			put_header(&s, USBIP_OP_REP_DEVLIST, 0);
+			put_u32(&s, 2);
+			put_device(&s, &d, 1);
+			snprintf(d.busid, sizeof(d.busid), "../x");
+			put_device(&s, &d, 1);
+			snprintf(d.busid, sizeof(d.busid), "1-1");
+			break;
+		}
+		r = devlist_against(&s, PEER_REPLY, 2000, &list);
+		ck_assert_msg(r < 0, "case %d: %d", i, r);
+		/* Whatever failed, the list is empty and freeing it is harmless. */
+		ck_assert_uint_eq(list.ndev, 0);
+		ck_assert_ptr_null(list.devs);
+		ck_assert_uint_eq(alloc.nlive, 0);
+		usbip_devlist_free(&list);
+	}
+	usbip_devlist_free(NULL);
 }
 END_TEST
 
@@ -673,7 +720,8 @@ START_TEST(test_import_status)
 	for (uint32_t st = 1; st <= 4; st++) {
 		s.len = 0;
 		put_header(&s, USBIP_OP_REP_IMPORT, st);
-		ck_assert_int_eq(import_against("1-1", &s, PEER_REPLY, 2000, &out), (int)st);
+		ck_assert_int_eq(import_against("1-1", &s, PEER_REPLY, 2000, &out),
+				 USBIP_ERR_FROM_STATUS(st));
 	}
 }
 END_TEST
@@ -706,7 +754,8 @@ START_TEST(test_import_wrong_code)
 	make_device(&d, "1-1", 0x0781, 0x5581, 0);
 	put_header(&s, USBIP_OP_REP_DEVLIST, 0);
 	put_device(&s, &d, 0);
-	ck_assert_int_eq(import_against("1-1", &s, PEER_REPLY, 2000, &out), USBIP_ST_ERROR);
+	ck_assert_int_eq(import_against("1-1", &s, PEER_REPLY, 2000, &out),
+			 USBIP_ERR_FROM_STATUS(USBIP_ST_ERROR));
 }
 END_TEST
 
@@ -756,6 +805,41 @@ START_TEST(test_import_timeout)
 	elapsed = usbip_now_ms() - t0;
 	ck_assert_int_ge(elapsed, 150);
 	ck_assert_int_lt(elapsed, 2000);
+}
+END_TEST
+
+START_TEST(test_import_failure_zeroes_device)
+{
+	static const struct usbip_device zero;
+	struct script s = { .len = 0 };
+	struct usbip_device d, out;
+
+	make_device(&d, "1-2", 0x0781, 0x5581, 0);
+	for (int i = 0; i < 4; i++) {
+		s.len = 0;
+		switch (i) {
+		case 0:		/* a status */
+			put_header(&s, USBIP_OP_REP_IMPORT, USBIP_ST_DEV_BUSY);
+			break;
+		case 1:		/* another device, fully decoded before the check */
+			put_header(&s, USBIP_OP_REP_IMPORT, 0);
+			put_device(&s, &d, 0);
+			break;
+		case 2:		/* a device record cut short */
+			put_header(&s, USBIP_OP_REP_IMPORT, 0);
+			put_device(&s, &d, 0);
+			s.len -= 10;
+			break;
+		case 3:		/* a bus id without NUL */
+			put_header(&s, USBIP_OP_REP_IMPORT, 0);
+			put_device(&s, &d, 0);
+			memset(s.buf + USBIP_OP_COMMON_SIZE + 0x100, 'B', USBIP_BUSID_SIZE);
+			break;
+		}
+		memset(&out, 0x5a, sizeof(out));
+		ck_assert_int_lt(import_against("1-1", &s, PEER_REPLY, 2000, &out), 0);
+		ck_assert_msg(memcmp(&out, &zero, sizeof(out)) == 0, "case %d", i);
+	}
 }
 END_TEST
 
@@ -976,6 +1060,7 @@ static Suite *client_suite(void)
 	add_test(tc, test_devlist_wrong_version);
 	add_test(tc, test_devlist_status_not_ok);
 	add_test(tc, test_devlist_peer_gone);
+	add_test(tc, test_devlist_free_after_failure);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("import");
@@ -986,6 +1071,7 @@ static Suite *client_suite(void)
 	add_test(tc, test_import_wrong_code);
 	add_test(tc, test_import_wrong_version);
 	add_test(tc, test_import_truncated);
+	add_test(tc, test_import_failure_zeroes_device);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("deadlines");

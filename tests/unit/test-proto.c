@@ -148,6 +148,92 @@ START_TEST(test_op_common_wrong_version)
 }
 END_TEST
 
+/* ---------------------------------------------------- devlist header */
+
+START_TEST(test_devlist_header_bytes)
+{
+	static const uint8_t expect[USBIP_DEVLIST_HDR_SIZE] = {
+		0x01, 0x11, 0x00, 0x05, 0x00, 0x00, 0x00, 0x00, 0x01, 0x02, 0x03, 0x04,
+	};
+	uint8_t buf[USBIP_DEVLIST_HDR_SIZE + 4];
+
+	memset(buf, 0xee, sizeof(buf));
+	usbip_devlist_header_encode(buf, USBIP_ST_OK, 0x01020304);
+	ck_assert_mem_eq(buf, expect, sizeof(expect));
+	/* Exactly 12 bytes are written. */
+	for (size_t i = USBIP_DEVLIST_HDR_SIZE; i < sizeof(buf); i++)
+		ck_assert_uint_eq(buf[i], 0xee);
+	/* op_common is the common header, as every other reply has it. */
+	usbip_op_common_encode(buf + 4, USBIP_OP_REP_DEVLIST, USBIP_ST_OK);
+	ck_assert_mem_eq(buf + 4, expect, USBIP_OP_COMMON_SIZE);
+}
+END_TEST
+
+START_TEST(test_devlist_header_roundtrip)
+{
+	static const uint32_t values[] = { 0, 1, 4, 0xff, 0x100, 4096, 0x80000000, 0xffffffff };
+
+	for (size_t i = 0; i < ARRAY_SIZE(values); i++) {
+		for (size_t j = 0; j < ARRAY_SIZE(values); j++) {
+			uint8_t *p, buf[USBIP_DEVLIST_HDR_SIZE];
+			uint32_t status = 7, ndev = 7;
+
+			usbip_devlist_header_encode(buf, values[i], values[j]);
+			p = dup_exact(buf, sizeof(buf));
+			ck_assert_int_eq(usbip_devlist_header_decode(p, sizeof(buf), &status,
+								     &ndev), 0);
+			ck_assert_uint_eq(status, values[i]);
+			ck_assert_uint_eq(ndev, values[j]);
+			free(p);
+		}
+	}
+}
+END_TEST
+
+START_TEST(test_devlist_header_truncated)
+{
+	uint8_t full[USBIP_DEVLIST_HDR_SIZE];
+
+	usbip_devlist_header_encode(full, 0, 1);
+	for (size_t len = 0; len < USBIP_DEVLIST_HDR_SIZE; len++) {
+		uint8_t *p = dup_exact(full, len);
+		uint32_t status = 7, ndev = 7;
+
+		ck_assert_msg(usbip_devlist_header_decode(p, len, &status, &ndev) == -EMSGSIZE,
+			      "len %zu", len);
+		/* Nothing written on -EMSGSIZE. */
+		ck_assert_uint_eq(status, 7);
+		ck_assert_uint_eq(ndev, 7);
+		free(p);
+	}
+}
+END_TEST
+
+START_TEST(test_devlist_header_wrong_version_or_code)
+{
+	static const uint16_t codes[] = { USBIP_OP_REQ_DEVLIST, USBIP_OP_REP_IMPORT,
+					  USBIP_OP_REQ_IMPORT, 0x0000, 0xffff };
+	uint8_t buf[USBIP_DEVLIST_HDR_SIZE];
+	uint32_t status, ndev;
+
+	usbip_devlist_header_encode(buf, 3, 9);
+	buf[1] = 0x06;	/* version 0x0106 */
+	ck_assert_int_eq(usbip_devlist_header_decode(buf, sizeof(buf), &status, &ndev), -EPROTO);
+	/* Still decoded, for the caller's message. */
+	ck_assert_uint_eq(status, 3);
+	ck_assert_uint_eq(ndev, 9);
+	for (size_t i = 0; i < ARRAY_SIZE(codes); i++) {
+		usbip_devlist_header_encode(buf, 0, 2);
+		buf[2] = (uint8_t)(codes[i] >> 8);
+		buf[3] = (uint8_t)codes[i];
+		ndev = 0;
+		ck_assert_msg(usbip_devlist_header_decode(buf, sizeof(buf), &status, &ndev) ==
+			      -EBADMSG, "code %#06x", codes[i]);
+		ck_assert_uint_eq(ndev, 2);
+	}
+}
+END_TEST
+
 /* -------------------------------------------------------- usb_device */
 
 START_TEST(test_wire_sizes)
@@ -338,7 +424,8 @@ START_TEST(test_device_decode_unterminated_strings)
 	memset(buf + 0x100, 'B', USBIP_BUSID_SIZE);
 	buf[0x123] = 0x2a;
 	memset(&dev, 0x5a, sizeof(dev));
-	ck_assert_int_eq(usbip_device_decode(buf, sizeof(buf), &dev), 0);
+	/* Reported, yet every field is decoded, the strings cut to fit. */
+	ck_assert_int_eq(usbip_device_decode(buf, sizeof(buf), &dev), -ENAMETOOLONG);
 	ck_assert_uint_eq(strlen(dev.path), USBIP_PATH_SIZE - 1);
 	ck_assert_uint_eq(strlen(dev.busid), USBIP_BUSID_SIZE - 1);
 	for (size_t i = 0; i < USBIP_PATH_SIZE - 1; i++)
@@ -349,6 +436,72 @@ START_TEST(test_device_decode_unterminated_strings)
 	/* The truncated field is what usbip_busid_valid() reports. */
 	ck_assert_int_eq(usbip_busid_valid((const char *)buf + 0x100, USBIP_BUSID_SIZE),
 			 -ENAMETOOLONG);
+}
+END_TEST
+
+/* A valid record with @busid_len bytes of 'b' in the bus id field and
+ * @path_len bytes of 'p' in the path field (no NUL when a field is full). */
+static void device_fields(uint8_t *buf, size_t path_len, size_t busid_len)
+{
+	struct usbip_device dev;
+
+	fill_device(&dev);
+	usbip_device_encode(buf, &dev);
+	memset(buf + 0x000, 0, USBIP_PATH_SIZE);
+	memset(buf + 0x000, 'p', path_len);
+	memset(buf + 0x100, 0, USBIP_BUSID_SIZE);
+	memset(buf + 0x100, 'b', busid_len);
+}
+
+START_TEST(test_device_decode_full_fields)
+{
+	uint8_t buf[USBIP_DEVICE_SIZE];
+	struct usbip_device dev;
+
+	/* The longest strings that fit: 255 and 31 bytes and their NULs. */
+	device_fields(buf, USBIP_PATH_SIZE - 1, USBIP_BUSID_SIZE - 1);
+	ck_assert_int_eq(usbip_device_decode(buf, sizeof(buf), &dev), 0);
+	ck_assert_uint_eq(strlen(dev.path), USBIP_PATH_SIZE - 1);
+	ck_assert_uint_eq(strlen(dev.busid), USBIP_BUSID_SIZE - 1);
+
+	/* One byte more: the bus id field holds no NUL. */
+	device_fields(buf, 10, USBIP_BUSID_SIZE);
+	memset(&dev, 0x5a, sizeof(dev));
+	ck_assert_int_eq(usbip_device_decode(buf, sizeof(buf), &dev), -ENAMETOOLONG);
+	ck_assert_uint_eq(strlen(dev.busid), USBIP_BUSID_SIZE - 1);
+	ck_assert_uint_eq(strlen(dev.path), 10);
+	ck_assert_uint_eq(dev.busnum, 0x01020304);
+
+	/* The path field holds no NUL: the bus id's bytes after it do not end it. */
+	device_fields(buf, USBIP_PATH_SIZE, 3);
+	memset(&dev, 0x5a, sizeof(dev));
+	ck_assert_int_eq(usbip_device_decode(buf, sizeof(buf), &dev), -ENAMETOOLONG);
+	ck_assert_uint_eq(strlen(dev.path), USBIP_PATH_SIZE - 1);
+	ck_assert_str_eq(dev.busid, "bbb");
+	ck_assert_uint_eq(dev.bNumInterfaces, 0x05);
+}
+END_TEST
+
+START_TEST(test_device_decode_invalid_busid)
+{
+	static const char *const bad[] = { "", ".", "..", "../../x", "1-1/", "1 1", "\x7f" };
+	uint8_t buf[USBIP_DEVICE_SIZE];
+	struct usbip_device dev;
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		device_fields(buf, 20, 0);
+		memcpy(buf + 0x100, bad[i], strlen(bad[i]));
+		memset(&dev, 0x5a, sizeof(dev));
+		ck_assert_msg(usbip_device_decode(buf, sizeof(buf), &dev) == -EINVAL,
+			      "case %zu", i);
+		/* The text is handed back, for the caller's message. */
+		ck_assert_str_eq(dev.busid, bad[i]);
+		ck_assert_uint_eq(strlen(dev.path), 20);
+	}
+	/* An empty path is not the decoder's concern. */
+	device_fields(buf, 0, 3);
+	ck_assert_int_eq(usbip_device_decode(buf, sizeof(buf), &dev), 0);
+	ck_assert_str_eq(dev.path, "");
 }
 END_TEST
 
@@ -520,10 +673,71 @@ START_TEST(test_import_request_unterminated_busid)
 
 	usbip_import_request_encode(buf, "");
 	memset(buf + 8, 'B', USBIP_BUSID_SIZE);
-	ck_assert_int_eq(usbip_import_request_decode(buf, sizeof(buf), busid), 0);
+	ck_assert_int_eq(usbip_import_request_decode(buf, sizeof(buf), busid), -ENAMETOOLONG);
 	ck_assert_uint_eq(strlen(busid), USBIP_BUSID_SIZE - 1);
 	ck_assert_int_eq(busid[0], 'B');
 	ck_assert_int_eq(busid[30], 'B');
+}
+END_TEST
+
+START_TEST(test_import_request_busid_full_field)
+{
+	uint8_t buf[USBIP_IMPORT_REQ_SIZE + 1];
+	char busid[USBIP_BUSID_SIZE];
+
+	/* 31 bytes and the NUL: the longest bus id. */
+	usbip_import_request_encode(buf, "1234567890123456789012345678901");
+	ck_assert_int_eq(usbip_import_request_decode(buf, USBIP_IMPORT_REQ_SIZE, busid), 0);
+	ck_assert_str_eq(busid, "1234567890123456789012345678901");
+
+	/* 32 bytes: over-long, even with a NUL right after the field. */
+	memset(buf + 8, '7', USBIP_BUSID_SIZE);
+	buf[USBIP_IMPORT_REQ_SIZE] = '\0';
+	memset(busid, 0x5a, sizeof(busid));
+	ck_assert_int_eq(usbip_import_request_decode(buf, sizeof(buf), busid), -ENAMETOOLONG);
+	ck_assert_uint_eq(strlen(busid), USBIP_BUSID_SIZE - 1);
+	ck_assert_int_eq(busid[30], '7');
+}
+END_TEST
+
+START_TEST(test_import_request_busid_invalid)
+{
+	static const char *const bad[] = { "", ".", "..", "../1-1", "/", "1-1\n", "\xff\xfe" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		uint8_t buf[USBIP_IMPORT_REQ_SIZE];
+		char busid[USBIP_BUSID_SIZE];
+
+		usbip_import_request_encode(buf, bad[i]);
+		memset(busid, 0x5a, sizeof(busid));
+		ck_assert_msg(usbip_import_request_decode(buf, sizeof(buf), busid) == -EINVAL,
+			      "case %zu", i);
+		/* The text is handed back, for the caller's log. */
+		ck_assert_str_eq(busid, bad[i]);
+	}
+}
+END_TEST
+
+START_TEST(test_import_request_errors_fill_busid)
+{
+	uint8_t buf[USBIP_IMPORT_REQ_SIZE];
+	char busid[USBIP_BUSID_SIZE];
+
+	/* A wrong header wins over the bus id, yet the bus id is decoded. */
+	usbip_import_request_encode(buf, "../x");
+	buf[3] = 0x05;
+	memset(busid, 0x5a, sizeof(busid));
+	ck_assert_int_eq(usbip_import_request_decode(buf, sizeof(buf), busid), -EBADMSG);
+	ck_assert_str_eq(busid, "../x");
+	buf[3] = 0x03;
+	buf[0] = 0x02;
+	memset(busid, 0x5a, sizeof(busid));
+	ck_assert_int_eq(usbip_import_request_decode(buf, sizeof(buf), busid), -EPROTO);
+	ck_assert_str_eq(busid, "../x");
+	/* Too short: nothing written. */
+	memset(busid, 0x5a, sizeof(busid));
+	ck_assert_int_eq(usbip_import_request_decode(buf, sizeof(buf) - 1, busid), -EMSGSIZE);
+	ck_assert_int_eq(busid[0], 0x5a);
 }
 END_TEST
 
@@ -661,6 +875,13 @@ static Suite *proto_suite(void)
 	add_test(tc, test_op_common_wrong_version);
 	suite_add_tcase(s, tc);
 
+	tc = tcase_create("devlist_header");
+	add_test(tc, test_devlist_header_bytes);
+	add_test(tc, test_devlist_header_roundtrip);
+	add_test(tc, test_devlist_header_truncated);
+	add_test(tc, test_devlist_header_wrong_version_or_code);
+	suite_add_tcase(s, tc);
+
 	tc = tcase_create("usb_device");
 	add_test(tc, test_wire_sizes);
 	add_test(tc, test_device_encode_layout);
@@ -669,6 +890,8 @@ static Suite *proto_suite(void)
 	add_test(tc, test_device_decode_literal);
 	add_test(tc, test_device_truncated);
 	add_test(tc, test_device_decode_unterminated_strings);
+	add_test(tc, test_device_decode_full_fields);
+	add_test(tc, test_device_decode_invalid_busid);
 	add_test(tc, test_device_encode_unterminated_strings);
 	suite_add_tcase(s, tc);
 
@@ -686,6 +909,9 @@ static Suite *proto_suite(void)
 	add_test(tc, test_import_request_wrong_version);
 	add_test(tc, test_import_request_truncated);
 	add_test(tc, test_import_request_unterminated_busid);
+	add_test(tc, test_import_request_busid_full_field);
+	add_test(tc, test_import_request_busid_invalid);
+	add_test(tc, test_import_request_errors_fill_busid);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("busid_valid");

@@ -409,6 +409,23 @@ START_TEST(test_read_oversized_file)
 }
 END_TEST
 
+START_TEST(test_read_failure_zeroes_record)
+{
+	static const struct usbip_record zero;
+	struct usbip_record back;
+
+	/* Whatever the failure, the caller gets no stale or partial fields. */
+	memset(&back, 0x5a, sizeof(back));
+	ck_assert_int_eq(usbip_record_read(ctx, 7, &back), -ENOENT);
+	ck_assert_mem_eq(&back, &zero, sizeof(back));
+	ck_assert_int_eq(mkdir(state_dir, 0700), 0);
+	test_write_file("vhci_hcd/port8", "host 3240\n", 10);
+	memset(&back, 0x5a, sizeof(back));
+	ck_assert_int_eq(usbip_record_read(ctx, 8, &back), -EBADMSG);
+	ck_assert_mem_eq(&back, &zero, sizeof(back));
+}
+END_TEST
+
 static Suite *record_suite(void)
 {
 	Suite *s = suite_create("record");
@@ -437,6 +454,7 @@ static Suite *record_suite(void)
 	add_test(tc, test_state_dir_not_writable);
 	add_test(tc, test_read_hand_written);
 	add_test(tc, test_read_oversized_file);
+	add_test(tc, test_read_failure_zeroes_record);
 	suite_add_tcase(s, tc);
 
 	return s;
