@@ -76,6 +76,12 @@ static int parse_str(const char *text, struct usbip_record *rec)
 	return r;
 }
 
+/* The TCases of this runner; each test names its own after its END_TEST. */
+static const struct test_group tc_parse = {
+	.name = "parse" };
+static const struct test_group tc_files = { .name = "files", .setup = setup, .teardown = teardown
+};
+
 /* -------------------------------------------------------------- parse */
 
 START_TEST(test_parse_basic)
@@ -97,6 +103,7 @@ START_TEST(test_parse_basic)
 	ck_assert_str_eq(rec.busid, "usbip-vudc.0");
 }
 END_TEST
+TEST_IN(tc_parse, test_parse_basic)
 
 START_TEST(test_parse_ipv6)
 {
@@ -116,6 +123,7 @@ START_TEST(test_parse_ipv6)
 	ck_assert_str_eq(rec.service, "13240");
 }
 END_TEST
+TEST_IN(tc_parse, test_parse_ipv6)
 
 START_TEST(test_parse_first_line_only)
 {
@@ -127,6 +135,7 @@ START_TEST(test_parse_first_line_only)
 	ck_assert_int_eq(parse_str("host 3240 1-1\n garbage", &rec), 0);
 }
 END_TEST
+TEST_IN(tc_parse, test_parse_first_line_only)
 
 START_TEST(test_parse_max_lengths)
 {
@@ -154,6 +163,7 @@ START_TEST(test_parse_max_lengths)
 	ck_assert_int_eq(parse_str(text, &rec), -EBADMSG);
 }
 END_TEST
+TEST_IN(tc_parse, test_parse_max_lengths)
 
 START_TEST(test_parse_rejects)
 {
@@ -184,6 +194,7 @@ START_TEST(test_parse_rejects)
 	}
 }
 END_TEST
+TEST_IN(tc_parse, test_parse_rejects)
 
 START_TEST(test_parse_respects_len)
 {
@@ -202,6 +213,7 @@ START_TEST(test_parse_respects_len)
 	ck_assert_int_eq(usbip_record_parse(nul2, sizeof(nul2) - 1, &rec), -EBADMSG);
 }
 END_TEST
+TEST_IN(tc_parse, test_parse_respects_len)
 
 /* ----------------------------------------------------------- storage */
 
@@ -210,6 +222,7 @@ START_TEST(test_state_dir_setting)
 	ck_assert_str_eq(usbip_get_state_dir(ctx), state_dir);
 }
 END_TEST
+TEST_IN(tc_files, test_state_dir_setting)
 
 START_TEST(test_write_read_remove)
 {
@@ -243,6 +256,7 @@ START_TEST(test_write_read_remove)
 	ck_assert_int_eq(usbip_record_read(ctx, 3, &back), -ENOENT);
 }
 END_TEST
+TEST_IN(tc_files, test_write_read_remove)
 
 START_TEST(test_write_ipv6_and_max_lengths)
 {
@@ -265,6 +279,7 @@ START_TEST(test_write_ipv6_and_max_lengths)
 	ck_assert_str_eq(back.busid, rec.busid);
 }
 END_TEST
+TEST_IN(tc_files, test_write_ipv6_and_max_lengths)
 
 START_TEST(test_write_truncates)
 {
@@ -281,6 +296,7 @@ START_TEST(test_write_truncates)
 	ck_assert_str_eq(back.host, "h");
 }
 END_TEST
+TEST_IN(tc_files, test_write_truncates)
 
 START_TEST(test_port_numbers)
 {
@@ -295,6 +311,7 @@ START_TEST(test_port_numbers)
 	ck_assert_int_eq(usbip_record_read(ctx, 4294967295u, &back), 0);
 }
 END_TEST
+TEST_IN(tc_files, test_port_numbers)
 
 START_TEST(test_remove_keeps_other_records)
 {
@@ -310,6 +327,7 @@ START_TEST(test_remove_keeps_other_records)
 	ck_assert_int_eq(access(state_dir, F_OK), -1);
 }
 END_TEST
+TEST_IN(tc_files, test_remove_keeps_other_records)
 
 START_TEST(test_remove_missing)
 {
@@ -320,6 +338,7 @@ START_TEST(test_remove_missing)
 	ck_assert_int_eq(usbip_record_read(ctx, 9, &back), -ENOENT);
 }
 END_TEST
+TEST_IN(tc_files, test_remove_missing)
 
 START_TEST(test_state_dir_is_a_file)
 {
@@ -337,6 +356,7 @@ START_TEST(test_state_dir_is_a_file)
 	ck_assert_int_eq(st.st_size, 16);
 }
 END_TEST
+TEST_IN(tc_files, test_state_dir_is_a_file)
 
 START_TEST(test_state_dir_parent_missing)
 {
@@ -349,6 +369,7 @@ START_TEST(test_state_dir_parent_missing)
 	ck_assert_int_eq(usbip_record_write(ctx, 3, &rec), -ENOENT);
 }
 END_TEST
+TEST_IN(tc_files, test_state_dir_parent_missing)
 
 START_TEST(test_state_dir_not_writable)
 {
@@ -361,6 +382,7 @@ START_TEST(test_state_dir_not_writable)
 	ck_assert_int_eq(usbip_record_write(ctx, 3, &rec), -EACCES);
 }
 END_TEST
+TEST_IN(tc_files, test_state_dir_not_writable)
 
 START_TEST(test_read_hand_written)
 {
@@ -386,6 +408,7 @@ START_TEST(test_read_hand_written)
 	ck_assert_int_eq(usbip_record_read(ctx, 5, &back), -EBADMSG);
 }
 END_TEST
+TEST_IN(tc_files, test_read_hand_written)
 
 START_TEST(test_read_oversized_file)
 {
@@ -399,38 +422,6 @@ START_TEST(test_read_oversized_file)
 	ck_assert_int_eq(usbip_record_read(ctx, 6, &back), -EBADMSG);
 }
 END_TEST
+TEST_IN(tc_files, test_read_oversized_file)
 
-static Suite *record_suite(void)
-{
-	Suite *s = suite_create("record");
-	TCase *tc;
-
-	tc = tcase_create("parse");
-	add_test(tc, test_parse_basic);
-	add_test(tc, test_parse_ipv6);
-	add_test(tc, test_parse_first_line_only);
-	add_test(tc, test_parse_max_lengths);
-	add_test(tc, test_parse_rejects);
-	add_test(tc, test_parse_respects_len);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("files");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	add_test(tc, test_state_dir_setting);
-	add_test(tc, test_write_read_remove);
-	add_test(tc, test_write_ipv6_and_max_lengths);
-	add_test(tc, test_write_truncates);
-	add_test(tc, test_port_numbers);
-	add_test(tc, test_remove_keeps_other_records);
-	add_test(tc, test_remove_missing);
-	add_test(tc, test_state_dir_is_a_file);
-	add_test(tc, test_state_dir_parent_missing);
-	add_test(tc, test_state_dir_not_writable);
-	add_test(tc, test_read_hand_written);
-	add_test(tc, test_read_oversized_file);
-	suite_add_tcase(s, tc);
-
-	return s;
-}
-
-TEST_MAIN(record_suite)
+TEST_MAIN("record")

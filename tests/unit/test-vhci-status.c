@@ -68,6 +68,12 @@ static void check_port(const struct usbip_vhci_port *p, uint32_t port, int hub, 
 /* A line with a valid hub column, to build malformed variants around. */
 #define GOOD_LINE "hs  0000 006 002 00010004 000003 3-1\n"
 
+/* The TCases of this runner; each test names its own after its END_TEST. */
+static const struct test_group tc_formats = { .name = "formats" };
+static const struct test_group tc_malformed = { .name = "malformed" };
+static const struct test_group tc_callback = { .name = "callback" };
+static const struct test_group tc_known_bug_formats = { .name = KNOWN_BUG "formats" };
+
 /* ------------------------------------------------------------ formats */
 
 START_TEST(test_current_format)
@@ -91,6 +97,7 @@ START_TEST(test_current_format)
 		   0x00020003, 12, "3-2.1");
 }
 END_TEST
+TEST_IN(tc_formats, test_current_format)
 
 START_TEST(test_current_format_full_controller)
 {
@@ -114,6 +121,7 @@ START_TEST(test_current_format_full_controller)
 	}
 }
 END_TEST
+TEST_IN(tc_formats, test_current_format_full_controller)
 
 START_TEST(test_unpadded_sockfd)
 {
@@ -131,6 +139,7 @@ START_TEST(test_unpadded_sockfd)
 	check_port(&c.p[1], 1, USBIP_HUB_HS, USBIP_VDEV_ST_NULL, 0, 0, 0, "0-0");
 }
 END_TEST
+TEST_IN(tc_formats, test_unpadded_sockfd)
 
 START_TEST(test_not_ready_sockfd)
 {
@@ -146,6 +155,7 @@ START_TEST(test_not_ready_sockfd)
 	check_port(&c.p[1], 8, USBIP_HUB_SS, USBIP_VDEV_ST_NULL, 0, 0, 0, "0-0");
 }
 END_TEST
+TEST_IN(tc_formats, test_not_ready_sockfd)
 
 START_TEST(test_pointer_format)
 {
@@ -170,6 +180,7 @@ START_TEST(test_pointer_format)
 		   0x00020002, 0, "2-1");
 }
 END_TEST
+TEST_IN(tc_formats, test_pointer_format)
 
 START_TEST(test_pre413_used_ports)
 {
@@ -189,6 +200,7 @@ START_TEST(test_pre413_used_ports)
 		   0x00010003, 0, "1-2");
 }
 END_TEST
+TEST_IN(tc_formats, test_pre413_used_ports)
 
 /*
  * KNOWN BUG (lib/vhci-status.c, parse_line): before 4.13 the kernel printed a
@@ -216,6 +228,7 @@ START_TEST(test_pre413_free_ports)
 	check_port(&c.p[2], 2, USBIP_HUB_HS, USBIP_VDEV_ST_NULL, 0, 0, 0, "0-0");
 }
 END_TEST
+TEST_IN(tc_known_bug_formats, test_pre413_free_ports)
 
 START_TEST(test_empty_text)
 {
@@ -232,6 +245,7 @@ START_TEST(test_empty_text)
 	ck_assert_uint_eq(c.n, 0);
 }
 END_TEST
+TEST_IN(tc_formats, test_empty_text)
 
 START_TEST(test_no_trailing_newline)
 {
@@ -247,6 +261,7 @@ START_TEST(test_no_trailing_newline)
 		   0x00010002, 7, "1-1");
 }
 END_TEST
+TEST_IN(tc_formats, test_no_trailing_newline)
 
 START_TEST(test_len_is_respected)
 {
@@ -265,6 +280,7 @@ START_TEST(test_len_is_respected)
 	ck_assert_str_eq(c.p[0].local_busid, "0-");
 }
 END_TEST
+TEST_IN(tc_formats, test_len_is_respected)
 
 START_TEST(test_tabs_and_extra_spaces)
 {
@@ -279,6 +295,7 @@ START_TEST(test_tabs_and_extra_spaces)
 		   0x00010004, 3, "3-1");
 }
 END_TEST
+TEST_IN(tc_formats, test_tabs_and_extra_spaces)
 
 START_TEST(test_limits_accepted)
 {
@@ -293,6 +310,7 @@ START_TEST(test_limits_accepted)
 		   UINT64_C(18446744073709551615), "1234567890123456789012345678901");
 }
 END_TEST
+TEST_IN(tc_formats, test_limits_accepted)
 
 /*
  * CRLF line ends never come from the kernel, but if they do the parser must
@@ -322,6 +340,7 @@ START_TEST(test_crlf)
 	check_port(&c.p[1], 1, USBIP_HUB_HS, USBIP_VDEV_ST_NULL, 0, 0, 0, "0-0");
 }
 END_TEST
+TEST_IN(tc_known_bug_formats, test_crlf)
 
 /* ---------------------------------------------------------- malformed */
 
@@ -347,6 +366,7 @@ START_TEST(test_too_few_fields)
 	assert_bad("000 004 000 00000000\n");
 }
 END_TEST
+TEST_IN(tc_malformed, test_too_few_fields)
 
 START_TEST(test_too_many_fields)
 {
@@ -354,6 +374,7 @@ START_TEST(test_too_many_fields)
 	assert_bad("hs  0000 006 002 00010004 000003 3-1 a b c d e f g h i j\n");
 }
 END_TEST
+TEST_IN(tc_malformed, test_too_many_fields)
 
 START_TEST(test_bad_numbers)
 {
@@ -372,6 +393,7 @@ START_TEST(test_bad_numbers)
 	assert_bad("hs  0000 004 000 100000000 000000 0-0\n");
 }
 END_TEST
+TEST_IN(tc_malformed, test_bad_numbers)
 
 START_TEST(test_bad_hub)
 {
@@ -381,6 +403,7 @@ START_TEST(test_bad_hub)
 	assert_bad("h   0000 004 000 00000000 000000 0-0\n");
 }
 END_TEST
+TEST_IN(tc_malformed, test_bad_hub)
 
 START_TEST(test_busid_too_long)
 {
@@ -390,6 +413,7 @@ START_TEST(test_busid_too_long)
 		   "1234567890123456789012345678901234567890123456789012345678901234567890\n");
 }
 END_TEST
+TEST_IN(tc_malformed, test_busid_too_long)
 
 START_TEST(test_embedded_nul)
 {
@@ -405,6 +429,7 @@ START_TEST(test_embedded_nul)
 	ck_assert_int_eq(parse_exact(text3, sizeof(text3) - 1, &c), -EBADMSG);
 }
 END_TEST
+TEST_IN(tc_malformed, test_embedded_nul)
 
 START_TEST(test_bad_line_after_good_ones)
 {
@@ -420,6 +445,7 @@ START_TEST(test_bad_line_after_good_ones)
 	ck_assert_uint_eq(c.n, 2);
 }
 END_TEST
+TEST_IN(tc_malformed, test_bad_line_after_good_ones)
 
 START_TEST(test_random_bytes_never_crash)
 {
@@ -444,6 +470,7 @@ START_TEST(test_random_bytes_never_crash)
 	}
 }
 END_TEST
+TEST_IN(tc_malformed, test_random_bytes_never_crash)
 
 /* ----------------------------------------------------------- callback */
 
@@ -476,6 +503,7 @@ START_TEST(test_callback_abort)
 	ck_assert_uint_eq(c.n, 3);
 }
 END_TEST
+TEST_IN(tc_callback, test_callback_abort)
 
 START_TEST(test_callback_abort_before_bad_line)
 {
@@ -488,48 +516,6 @@ START_TEST(test_callback_abort_before_bad_line)
 	ck_assert_int_eq(usbip_vhci_parse_status(text, strlen(text), collect, &c), 1);
 }
 END_TEST
+TEST_IN(tc_callback, test_callback_abort_before_bad_line)
 
-static Suite *vhci_status_suite(void)
-{
-	Suite *s = suite_create("vhci-status");
-	TCase *tc;
-
-	tc = tcase_create("formats");
-	add_test(tc, test_current_format);
-	add_test(tc, test_current_format_full_controller);
-	add_test(tc, test_unpadded_sockfd);
-	add_test(tc, test_not_ready_sockfd);
-	add_test(tc, test_pointer_format);
-	add_test(tc, test_pre413_used_ports);
-	add_test(tc, test_empty_text);
-	add_test(tc, test_no_trailing_newline);
-	add_test(tc, test_len_is_respected);
-	add_test(tc, test_tabs_and_extra_spaces);
-	add_test(tc, test_limits_accepted);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("malformed");
-	add_test(tc, test_too_few_fields);
-	add_test(tc, test_too_many_fields);
-	add_test(tc, test_bad_numbers);
-	add_test(tc, test_bad_hub);
-	add_test(tc, test_busid_too_long);
-	add_test(tc, test_embedded_nul);
-	add_test(tc, test_bad_line_after_good_ones);
-	add_test(tc, test_random_bytes_never_crash);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("callback");
-	add_test(tc, test_callback_abort);
-	add_test(tc, test_callback_abort_before_bad_line);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create(KNOWN_BUG "formats");
-	add_test(tc, test_pre413_free_ports);
-	add_test(tc, test_crlf);
-	suite_add_tcase(s, tc);
-
-	return s;
-}
-
-TEST_MAIN(vhci_status_suite)
+TEST_MAIN("vhci-status")
