@@ -76,6 +76,18 @@ static int parse_str(const char *text, struct usbip_record *rec)
 	return r;
 }
 
+/* @text must parse into exactly these three fields. */
+static void expect_parsed(const char *text, const char *host, const char *service,
+			  const char *busid)
+{
+	struct usbip_record rec;
+
+	ck_assert_int_eq(parse_str(text, &rec), 0);
+	ck_assert_str_eq(rec.host, host);
+	ck_assert_str_eq(rec.service, service);
+	ck_assert_str_eq(rec.busid, busid);
+}
+
 /* The TCases of this runner; each test names its own after its END_TEST. */
 static const struct test_group tc_parse = {
 	.name = "parse" };
@@ -86,41 +98,20 @@ static const struct test_group tc_files = { .name = "files", .setup = setup, .te
 
 START_TEST(test_parse_basic)
 {
-	struct usbip_record rec;
-
-	ck_assert_int_eq(parse_str("host 3240 1-1\n", &rec), 0);
-	ck_assert_str_eq(rec.host, "host");
-	ck_assert_str_eq(rec.service, "3240");
-	ck_assert_str_eq(rec.busid, "1-1");
-
-	ck_assert_int_eq(parse_str("192.168.1.20 3240 3-3.2\n", &rec), 0);
-	ck_assert_str_eq(rec.host, "192.168.1.20");
-	ck_assert_str_eq(rec.busid, "3-3.2");
-
-	ck_assert_int_eq(parse_str("server.example.org usbip usbip-vudc.0\n", &rec), 0);
-	ck_assert_str_eq(rec.host, "server.example.org");
-	ck_assert_str_eq(rec.service, "usbip");
-	ck_assert_str_eq(rec.busid, "usbip-vudc.0");
+	expect_parsed("host 3240 1-1\n", "host", "3240", "1-1");
+	expect_parsed("192.168.1.20 3240 3-3.2\n", "192.168.1.20", "3240", "3-3.2");
+	expect_parsed("server.example.org usbip usbip-vudc.0\n",
+		      "server.example.org", "usbip", "usbip-vudc.0");
 }
 END_TEST
 TEST_IN(tc_parse, test_parse_basic)
 
 START_TEST(test_parse_ipv6)
 {
-	struct usbip_record rec;
-
-	ck_assert_int_eq(parse_str("::1 3240 2-1\n", &rec), 0);
-	ck_assert_str_eq(rec.host, "::1");
-	ck_assert_str_eq(rec.service, "3240");
-	ck_assert_str_eq(rec.busid, "2-1");
-
-	ck_assert_int_eq(parse_str("fe80::1%eth0 3240 1-1.2\n", &rec), 0);
-	ck_assert_str_eq(rec.host, "fe80::1%eth0");
-	ck_assert_str_eq(rec.busid, "1-1.2");
-
-	ck_assert_int_eq(parse_str("2001:db8:85a3::8a2e:370:7334 13240 1-2\n", &rec), 0);
-	ck_assert_str_eq(rec.host, "2001:db8:85a3::8a2e:370:7334");
-	ck_assert_str_eq(rec.service, "13240");
+	expect_parsed("::1 3240 2-1\n", "::1", "3240", "2-1");
+	expect_parsed("fe80::1%eth0 3240 1-1.2\n", "fe80::1%eth0", "3240", "1-1.2");
+	expect_parsed("2001:db8:85a3::8a2e:370:7334 13240 1-2\n",
+		      "2001:db8:85a3::8a2e:370:7334", "13240", "1-2");
 }
 END_TEST
 TEST_IN(tc_parse, test_parse_ipv6)

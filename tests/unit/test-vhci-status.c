@@ -61,6 +61,19 @@ static void check_port(const struct usbip_vhci_port *p, uint32_t port, int hub, 
 	ck_assert_str_eq(p->local_busid, busid);
 }
 
+/* A free port: no device, speed or socket, and the busid "0-0". */
+static void check_free_port(const struct usbip_vhci_port *p, uint32_t port, int hub)
+{
+	check_port(p, port, hub, USBIP_VDEV_ST_NULL, 0, 0, 0, "0-0");
+}
+
+/* Parses @text into @c; it must succeed and hand out exactly @n ports. */
+static void parse_ok(const char *text, struct collected *c, size_t n)
+{
+	ck_assert_int_eq(parse(text, c), 0);
+	ck_assert_uint_eq(c->n, n);
+}
+
 #define HDR_CURRENT "hub port sta spd dev      sockfd local_busid\n"
 #define HDR_POINTER "hub port sta spd dev      socket           local_busid\n"
 #define HDR_PRE413  "prt sta spd bus dev socket           local_busid\n"
@@ -86,12 +99,11 @@ START_TEST(test_current_format)
 		"ss  0003 006 005 00020003 000012 3-2.1\n";
 	struct collected c;
 
-	ck_assert_int_eq(parse(text, &c), 0);
-	ck_assert_uint_eq(c.n, 4);
+	parse_ok(text, &c, 4);
 	check_port(&c.p[0], 0, USBIP_HUB_HS, USBIP_VDEV_ST_USED, USBIP_SPEED_FULL,
 		   0x00010004, 3, "3-1");
-	check_port(&c.p[1], 1, USBIP_HUB_HS, USBIP_VDEV_ST_NULL, 0, 0, 0, "0-0");
-	check_port(&c.p[2], 2, USBIP_HUB_SS, USBIP_VDEV_ST_NULL, 0, 0, 0, "0-0");
+	check_free_port(&c.p[1], 1, USBIP_HUB_HS);
+	check_free_port(&c.p[2], 2, USBIP_HUB_SS);
 	/* "000012" is decimal 12, not octal. */
 	check_port(&c.p[3], 3, USBIP_HUB_SS, USBIP_VDEV_ST_USED, USBIP_SPEED_SUPER,
 		   0x00020003, 12, "3-2.1");
@@ -112,8 +124,7 @@ START_TEST(test_current_format_full_controller)
 		off += (size_t)snprintf(text + off, sizeof(text) - off,
 					"%s  %04u 004 000 00000000 000000 0-0\n",
 					i < 8 ? "hs" : "ss", 16 + i);
-	ck_assert_int_eq(parse(text, &c), 0);
-	ck_assert_uint_eq(c.n, 16);
+	parse_ok(text, &c, 16);
 	for (unsigned i = 0; i < 16; i++) {
 		ck_assert_uint_eq(c.p[i].port, 16 + i);
 		ck_assert_int_eq(c.p[i].hub, i < 8 ? USBIP_HUB_HS : USBIP_HUB_SS);
@@ -132,11 +143,10 @@ START_TEST(test_unpadded_sockfd)
 		"hs  0001 004 000 00000000 0000000000000000 0-0\n";
 	struct collected c;
 
-	ck_assert_int_eq(parse(text, &c), 0);
-	ck_assert_uint_eq(c.n, 2);
+	parse_ok(text, &c, 2);
 	check_port(&c.p[0], 0, USBIP_HUB_HS, USBIP_VDEV_ST_USED, USBIP_SPEED_HIGH,
 		   0x00010002, 5, "1-1");
-	check_port(&c.p[1], 1, USBIP_HUB_HS, USBIP_VDEV_ST_NULL, 0, 0, 0, "0-0");
+	check_free_port(&c.p[1], 1, USBIP_HUB_HS);
 }
 END_TEST
 TEST_IN(tc_formats, test_unpadded_sockfd)
@@ -149,10 +159,9 @@ START_TEST(test_not_ready_sockfd)
 		"ss  0008 004 000 00000000 0000000000000000 0-0\n";
 	struct collected c;
 
-	ck_assert_int_eq(parse(text, &c), 0);
-	ck_assert_uint_eq(c.n, 2);
-	check_port(&c.p[0], 0, USBIP_HUB_HS, USBIP_VDEV_ST_NULL, 0, 0, 0, "0-0");
-	check_port(&c.p[1], 8, USBIP_HUB_SS, USBIP_VDEV_ST_NULL, 0, 0, 0, "0-0");
+	parse_ok(text, &c, 2);
+	check_free_port(&c.p[0], 0, USBIP_HUB_HS);
+	check_free_port(&c.p[1], 8, USBIP_HUB_SS);
 }
 END_TEST
 TEST_IN(tc_formats, test_not_ready_sockfd)
@@ -168,14 +177,13 @@ START_TEST(test_pointer_format)
 		"ss  0008 006 005 00020002 ffff8800deadbeef 2-1\n";
 	struct collected c;
 
-	ck_assert_int_eq(parse(text, &c), 0);
-	ck_assert_uint_eq(c.n, 4);
+	parse_ok(text, &c, 4);
 	check_port(&c.p[0], 0, USBIP_HUB_HS, USBIP_VDEV_ST_USED, USBIP_SPEED_HIGH,
 		   0x00010002, 0, "1-1");
 	/* All-digit pointer: still not an fd. */
 	check_port(&c.p[1], 1, USBIP_HUB_HS, USBIP_VDEV_ST_USED, USBIP_SPEED_FULL,
 		   0x00010003, 0, "1-2");
-	check_port(&c.p[2], 2, USBIP_HUB_HS, USBIP_VDEV_ST_NULL, 0, 0, 0, "0-0");
+	check_free_port(&c.p[2], 2, USBIP_HUB_HS);
 	check_port(&c.p[3], 8, USBIP_HUB_SS, USBIP_VDEV_ST_USED, USBIP_SPEED_SUPER,
 		   0x00020002, 0, "2-1");
 }
@@ -192,8 +200,7 @@ START_TEST(test_pre413_used_ports)
 		"001 006 002 00010003         c5a7bb80 1-2\n";
 	struct collected c;
 
-	ck_assert_int_eq(parse(text, &c), 0);
-	ck_assert_uint_eq(c.n, 2);
+	parse_ok(text, &c, 2);
 	check_port(&c.p[0], 0, USBIP_HUB_HS, USBIP_VDEV_ST_USED, USBIP_SPEED_HIGH,
 		   0x00010002, 0, "1-1");
 	check_port(&c.p[1], 1, USBIP_HUB_HS, USBIP_VDEV_ST_USED, USBIP_SPEED_FULL,
@@ -289,8 +296,7 @@ START_TEST(test_tabs_and_extra_spaces)
 		"hs\t0000\t006  002 00010004   000003 3-1   \n";
 	struct collected c;
 
-	ck_assert_int_eq(parse(text, &c), 0);
-	ck_assert_uint_eq(c.n, 1);
+	parse_ok(text, &c, 1);
 	check_port(&c.p[0], 0, USBIP_HUB_HS, USBIP_VDEV_ST_USED, USBIP_SPEED_FULL,
 		   0x00010004, 3, "3-1");
 }
@@ -304,8 +310,7 @@ START_TEST(test_limits_accepted)
 		"ss  4294967295 255 255 FFFFFFFF 18446744073709551615 1234567890123456789012345678901\n";
 	struct collected c;
 
-	ck_assert_int_eq(parse(text, &c), 0);
-	ck_assert_uint_eq(c.n, 1);
+	parse_ok(text, &c, 1);
 	check_port(&c.p[0], 4294967295u, USBIP_HUB_SS, 255, 255, 0xffffffff,
 		   UINT64_C(18446744073709551615), "1234567890123456789012345678901");
 }
