@@ -10,6 +10,10 @@
 
 /* ------------------------------------------------------------ error codes */
 
+static const struct test_group tc_error_codes = { .name = "error_codes" };
+static const struct test_group tc_growth = { .name = "growth" };
+static const struct test_group tc_ownership = { .name = "ownership" };
+
 START_TEST(test_err_status_macros)
 {
 	for (uint32_t st = 1; st < USBIP_ERR_STATUS_MAX; st++) {
@@ -38,6 +42,7 @@ START_TEST(test_err_status_macros)
 	ck_assert(!USBIP_ERR_IS_STATUS(USBIP_ERR_STATUS - USBIP_ERR_STATUS_MAX - 1));
 }
 END_TEST
+TEST_IN(tc_error_codes, test_err_status_macros)
 
 START_TEST(test_err_resolve_macros)
 {
@@ -54,6 +59,7 @@ START_TEST(test_err_resolve_macros)
 	ck_assert(!USBIP_ERR_IS_RESOLVE(USBIP_ERR_FROM_STATUS(1u)));
 }
 END_TEST
+TEST_IN(tc_error_codes, test_err_resolve_macros)
 
 START_TEST(test_strerror_codes)
 {
@@ -77,6 +83,7 @@ START_TEST(test_strerror_codes)
 	ck_assert_str_eq(usbip_strerror(-ETIMEDOUT), strerror(ETIMEDOUT));
 }
 END_TEST
+TEST_IN(tc_error_codes, test_strerror_codes)
 
 /* ----------------------------------------------------------------- growth */
 
@@ -101,6 +108,7 @@ START_TEST(test_array_reserve_geometric)
 	free(a);
 }
 END_TEST
+TEST_IN(tc_growth, test_array_reserve_geometric)
 
 START_TEST(test_array_reserve_enough_room)
 {
@@ -121,6 +129,7 @@ START_TEST(test_array_reserve_enough_room)
 	free(a);
 }
 END_TEST
+TEST_IN(tc_growth, test_array_reserve_enough_room)
 
 START_TEST(test_array_reserve_overflow)
 {
@@ -141,6 +150,7 @@ START_TEST(test_array_reserve_overflow)
 	free(a);
 }
 END_TEST
+TEST_IN(tc_growth, test_array_reserve_overflow)
 
 /* -------------------------------------------------------------- ownership */
 
@@ -152,6 +162,7 @@ START_TEST(test_free_functions_accept_null)
 	usbip_vhci_close(NULL);
 }
 END_TEST
+TEST_IN(tc_ownership, test_free_functions_accept_null)
 
 START_TEST(test_list_exported_bad_backend)
 {
@@ -165,6 +176,7 @@ START_TEST(test_list_exported_bad_backend)
 	usbip_unref(ctx);
 }
 END_TEST
+TEST_IN(tc_ownership, test_list_exported_bad_backend)
 
 START_TEST(test_backend_subsystems)
 {
@@ -183,31 +195,6 @@ START_TEST(test_backend_subsystems)
 	ck_assert_ptr_null(usbip_backend_subsystems((enum usbip_backend)-1));
 }
 END_TEST
+TEST_IN(tc_ownership, test_backend_subsystems)
 
-static Suite *api_suite(void)
-{
-	Suite *s = suite_create("api");
-	TCase *tc;
-
-	tc = tcase_create("error_codes");
-	add_test(tc, test_err_status_macros);
-	add_test(tc, test_err_resolve_macros);
-	add_test(tc, test_strerror_codes);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("growth");
-	add_test(tc, test_array_reserve_geometric);
-	add_test(tc, test_array_reserve_enough_room);
-	add_test(tc, test_array_reserve_overflow);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("ownership");
-	add_test(tc, test_free_functions_accept_null);
-	add_test(tc, test_list_exported_bad_backend);
-	add_test(tc, test_backend_subsystems);
-	suite_add_tcase(s, tc);
-
-	return s;
-}
-
-TEST_MAIN(api_suite)
+TEST_MAIN("api")

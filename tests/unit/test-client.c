@@ -274,6 +274,12 @@ static int import_against(const char *busid, const struct script *s, enum peer_m
 	return r;
 }
 
+/* The TCases of this runner; each test names its own after its END_TEST. */
+static const struct test_group tc_devlist = { .name = "devlist" };
+static const struct test_group tc_import = { .name = "import" };
+static const struct test_group tc_deadlines = { .name = "deadlines" };
+static const struct test_group tc_net = { .name = "net" };
+
 /* ------------------------------------------------------------- devlist */
 
 START_TEST(test_devlist_two_devices)
@@ -324,6 +330,7 @@ START_TEST(test_devlist_two_devices)
 	ck_assert_uint_eq(list.ndev, 0);
 }
 END_TEST
+TEST_IN(tc_devlist, test_devlist_two_devices)
 
 START_TEST(test_devlist_empty)
 {
@@ -339,6 +346,7 @@ START_TEST(test_devlist_empty)
 	usbip_devlist_free(&list);
 }
 END_TEST
+TEST_IN(tc_devlist, test_devlist_empty)
 
 START_TEST(test_devlist_many_devices)
 {
@@ -370,6 +378,7 @@ START_TEST(test_devlist_many_devices)
 	ck_assert_uint_eq(alloc.nlive, 0);
 }
 END_TEST
+TEST_IN(tc_devlist, test_devlist_many_devices)
 
 START_TEST(test_devlist_huge_count)
 {
@@ -384,6 +393,7 @@ START_TEST(test_devlist_huge_count)
 	ck_assert_ptr_null(list.devs);
 }
 END_TEST
+TEST_IN(tc_devlist, test_devlist_huge_count)
 
 START_TEST(test_devlist_count_limit)
 {
@@ -405,6 +415,7 @@ START_TEST(test_devlist_count_limit)
 	ck_assert_uint_le(alloc.max_size, sizeof(struct usbip_device));
 }
 END_TEST
+TEST_IN(tc_devlist, test_devlist_count_limit)
 
 START_TEST(test_devlist_fewer_devices_than_announced)
 {
@@ -425,6 +436,7 @@ START_TEST(test_devlist_fewer_devices_than_announced)
 	ck_assert_uint_le(alloc.max_size, 2 * sizeof(struct usbip_device));
 }
 END_TEST
+TEST_IN(tc_devlist, test_devlist_fewer_devices_than_announced)
 
 START_TEST(test_devlist_max_interfaces)
 {
@@ -445,6 +457,7 @@ START_TEST(test_devlist_max_interfaces)
 	usbip_devlist_free(&list);
 }
 END_TEST
+TEST_IN(tc_devlist, test_devlist_max_interfaces)
 
 START_TEST(test_devlist_interfaces_short)
 {
@@ -462,6 +475,7 @@ START_TEST(test_devlist_interfaces_short)
 	ck_assert_uint_eq(alloc.nlive, 0);
 }
 END_TEST
+TEST_IN(tc_devlist, test_devlist_interfaces_short)
 
 START_TEST(test_devlist_truncated_device)
 {
@@ -495,6 +509,7 @@ START_TEST(test_devlist_truncated_device)
 	ck_assert_int_eq(devlist_against(&s, PEER_REPLY, 2000, &list), -ECONNRESET);
 }
 END_TEST
+TEST_IN(tc_devlist, test_devlist_truncated_device)
 
 START_TEST(test_devlist_wrong_code)
 {
@@ -517,6 +532,7 @@ START_TEST(test_devlist_wrong_code)
 			 USBIP_ERR_FROM_STATUS(USBIP_ST_ERROR));
 }
 END_TEST
+TEST_IN(tc_devlist, test_devlist_wrong_code)
 
 START_TEST(test_devlist_wrong_version)
 {
@@ -530,6 +546,7 @@ START_TEST(test_devlist_wrong_version)
 	ck_assert_ptr_nonnull(strstr(test_log, "0x0110"));
 }
 END_TEST
+TEST_IN(tc_devlist, test_devlist_wrong_version)
 
 START_TEST(test_devlist_status_not_ok)
 {
@@ -551,6 +568,7 @@ START_TEST(test_devlist_status_not_ok)
 	ck_assert(USBIP_ERR_IS_STATUS(devlist_against(&s, PEER_REPLY, 2000, &list)));
 }
 END_TEST
+TEST_IN(tc_devlist, test_devlist_status_not_ok)
 
 START_TEST(test_devlist_timeout_silent_peer)
 {
@@ -565,6 +583,7 @@ START_TEST(test_devlist_timeout_silent_peer)
 	ck_assert_ptr_null(list.devs);
 }
 END_TEST
+TEST_IN(tc_deadlines, test_devlist_timeout_silent_peer)
 
 START_TEST(test_devlist_timeout_drip_peer)
 {
@@ -594,6 +613,7 @@ START_TEST(test_devlist_timeout_drip_peer)
 	ck_assert_uint_eq(alloc.nlive, 0);
 }
 END_TEST
+TEST_IN(tc_deadlines, test_devlist_timeout_drip_peer)
 
 START_TEST(test_devlist_peer_gone)
 {
@@ -610,6 +630,7 @@ START_TEST(test_devlist_peer_gone)
 	usbip_unref(ctx);
 }
 END_TEST
+TEST_IN(tc_devlist, test_devlist_peer_gone)
 
 START_TEST(test_devlist_free_after_failure)
 {
@@ -655,6 +676,7 @@ START_TEST(test_devlist_free_after_failure)
 	usbip_devlist_free(NULL);
 }
 END_TEST
+TEST_IN(tc_devlist, test_devlist_free_after_failure)
 
 /* -------------------------------------------------------------- import */
 
@@ -686,6 +708,7 @@ START_TEST(test_import_ok)
 	ck_assert_uint_eq(out.bNumInterfaces, 2);
 }
 END_TEST
+TEST_IN(tc_import, test_import_ok)
 
 START_TEST(test_import_ok_no_interfaces_read)
 {
@@ -711,6 +734,7 @@ START_TEST(test_import_ok_no_interfaces_read)
 	usbip_unref(ctx);
 }
 END_TEST
+TEST_IN(tc_import, test_import_ok_no_interfaces_read)
 
 START_TEST(test_import_status)
 {
@@ -725,6 +749,7 @@ START_TEST(test_import_status)
 	}
 }
 END_TEST
+TEST_IN(tc_import, test_import_status)
 
 START_TEST(test_import_other_busid)
 {
@@ -745,6 +770,7 @@ START_TEST(test_import_other_busid)
 	ck_assert_int_eq(import_against("1-1", &s, PEER_REPLY, 2000, &out), -EBADMSG);
 }
 END_TEST
+TEST_IN(tc_import, test_import_other_busid)
 
 START_TEST(test_import_wrong_code)
 {
@@ -758,6 +784,7 @@ START_TEST(test_import_wrong_code)
 			 USBIP_ERR_FROM_STATUS(USBIP_ST_ERROR));
 }
 END_TEST
+TEST_IN(tc_import, test_import_wrong_code)
 
 START_TEST(test_import_wrong_version)
 {
@@ -772,6 +799,7 @@ START_TEST(test_import_wrong_version)
 	ck_assert_int_eq(import_against("1-1", &s, PEER_REPLY, 2000, &out), -EPROTO);
 }
 END_TEST
+TEST_IN(tc_import, test_import_wrong_version)
 
 START_TEST(test_import_truncated)
 {
@@ -785,6 +813,7 @@ START_TEST(test_import_truncated)
 	ck_assert_int_eq(import_against("1-1", &s, PEER_REPLY, 2000, &out), -ECONNRESET);
 }
 END_TEST
+TEST_IN(tc_import, test_import_truncated)
 
 START_TEST(test_import_timeout)
 {
@@ -807,6 +836,7 @@ START_TEST(test_import_timeout)
 	ck_assert_int_lt(elapsed, 2000);
 }
 END_TEST
+TEST_IN(tc_deadlines, test_import_timeout)
 
 START_TEST(test_import_failure_zeroes_device)
 {
@@ -842,6 +872,7 @@ START_TEST(test_import_failure_zeroes_device)
 	}
 }
 END_TEST
+TEST_IN(tc_import, test_import_failure_zeroes_device)
 
 /* ----------------------------------------------------------------- net */
 
@@ -871,6 +902,7 @@ START_TEST(test_net_recv_send)
 	ck_assert_int_eq(usbip_net_send(-1, buf, 1, deadline_in(1000)), -EBADF);
 }
 END_TEST
+TEST_IN(tc_net, test_net_recv_send)
 
 START_TEST(test_net_send_timeout_full_buffer)
 {
@@ -887,6 +919,7 @@ START_TEST(test_net_send_timeout_full_buffer)
 	close(sv[0]);
 }
 END_TEST
+TEST_IN(tc_deadlines, test_net_send_timeout_full_buffer)
 
 /* A loopback TCP socket bound to an ephemeral port; listening or not. */
 static int loopback_socket(bool listening, char *service, size_t size)
@@ -921,6 +954,7 @@ START_TEST(test_net_connect_refused)
 	usbip_unref(ctx);
 }
 END_TEST
+TEST_IN(tc_net, test_net_connect_refused)
 
 START_TEST(test_net_connect_ok)
 {
@@ -948,6 +982,7 @@ START_TEST(test_net_connect_ok)
 	usbip_unref(ctx);
 }
 END_TEST
+TEST_IN(tc_net, test_net_connect_ok)
 
 /* Connects to 127.0.0.1:@service without blocking; true once connected
  * within @ms. */
@@ -999,6 +1034,7 @@ START_TEST(test_net_connect_timeout)
 	usbip_unref(ctx);
 }
 END_TEST
+TEST_IN(tc_net, test_net_connect_timeout)
 
 START_TEST(test_net_connect_ipv6_loopback)
 {
@@ -1025,6 +1061,7 @@ START_TEST(test_net_connect_ipv6_loopback)
 	usbip_unref(ctx);
 }
 END_TEST
+TEST_IN(tc_net, test_net_connect_ipv6_loopback)
 
 START_TEST(test_net_connect_bad_service)
 {
@@ -1040,57 +1077,6 @@ START_TEST(test_net_connect_bad_service)
 	usbip_unref(ctx);
 }
 END_TEST
+TEST_IN(tc_net, test_net_connect_bad_service)
 
-static Suite *client_suite(void)
-{
-	Suite *s = suite_create("client");
-	TCase *tc;
-
-	tc = tcase_create("devlist");
-	add_test(tc, test_devlist_two_devices);
-	add_test(tc, test_devlist_empty);
-	add_test(tc, test_devlist_many_devices);
-	add_test(tc, test_devlist_huge_count);
-	add_test(tc, test_devlist_count_limit);
-	add_test(tc, test_devlist_fewer_devices_than_announced);
-	add_test(tc, test_devlist_max_interfaces);
-	add_test(tc, test_devlist_interfaces_short);
-	add_test(tc, test_devlist_truncated_device);
-	add_test(tc, test_devlist_wrong_code);
-	add_test(tc, test_devlist_wrong_version);
-	add_test(tc, test_devlist_status_not_ok);
-	add_test(tc, test_devlist_peer_gone);
-	add_test(tc, test_devlist_free_after_failure);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("import");
-	add_test(tc, test_import_ok);
-	add_test(tc, test_import_ok_no_interfaces_read);
-	add_test(tc, test_import_status);
-	add_test(tc, test_import_other_busid);
-	add_test(tc, test_import_wrong_code);
-	add_test(tc, test_import_wrong_version);
-	add_test(tc, test_import_truncated);
-	add_test(tc, test_import_failure_zeroes_device);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("deadlines");
-	add_test(tc, test_devlist_timeout_silent_peer);
-	add_test(tc, test_devlist_timeout_drip_peer);
-	add_test(tc, test_import_timeout);
-	add_test(tc, test_net_send_timeout_full_buffer);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("net");
-	add_test(tc, test_net_recv_send);
-	add_test(tc, test_net_connect_refused);
-	add_test(tc, test_net_connect_ok);
-	add_test(tc, test_net_connect_timeout);
-	add_test(tc, test_net_connect_ipv6_loopback);
-	add_test(tc, test_net_connect_bad_service);
-	suite_add_tcase(s, tc);
-
-	return s;
-}
-
-TEST_MAIN(client_suite)
+TEST_MAIN("client")

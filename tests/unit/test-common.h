@@ -19,8 +19,6 @@
 
 #include "libusbip-internal.h"
 
-#define add_test(tc, fn) tcase_add_test(tc, fn)
-
 /*
  * For a test that cannot run on this machine (no IPv6 loopback, no system
  * usb.ids): says what goes untested, and the caller returns.  In CI (CI set)
@@ -113,16 +111,104 @@ static const char *test_write_file(const char *name, const void *data, size_t le
 
 /* ------------------------------------------------------------- runner */
 
-#define TEST_MAIN(suite_fn)						\
+/*
+ * A TCase of a runner: its name and, if its tests need one, the checked
+ * fixture run around each of them.  Declared once per runner file, e.g.
+ *	static const struct test_group tc_files = { "files", setup, teardown };
+ */
+struct test_group {
+	const char *name;
+	void (*setup)(void);
+	void (*teardown)(void);
+};
+
+struct test_entry {
+	const struct test_group *group;
+	const TTest *test;
+	int line;
+};
+
+/* Filled before main() by the TEST_IN() constructors of the runner. */
+static struct test_entry test_entries[128];
+static size_t test_nentries;
+
+__attribute__((unused))
+static void test_register(const struct test_group *group, const TTest *test, int line)
+{
+	if (test_nentries == ARRAY_SIZE(test_entries)) {
+		fprintf(stderr, "test-common.h: more than %zu tests; raise test_entries[]\n",
+			ARRAY_SIZE(test_entries));
+		abort();
+	}
+	test_entries[test_nentries++] = (struct test_entry){ group, test, line };
+}
+
+/*
+ * Puts the test @fn into the TCase @group; written right after the test's
+ * END_TEST, so a runner keeps no separate list of its tests to keep in step
+ * with the file.  A test left out is an unused static variable: a warning,
+ * an error with --enable-werror.  Registration runs before main() (a
+ * constructor); TEST_MAIN() builds the suite from what was registered.
+ */
+#define TEST_IN(group, fn)						\
+static void fn##_register(void) __attribute__((constructor));		\
+static void fn##_register(void)						\
+{									\
+	test_register(&(group), fn, __LINE__);				\
+}
+
+static int test_entry_cmp(const void *a, const void *b)
+{
+	const struct test_entry *x = a, *y = b;
+
+	return (x->line > y->line) - (x->line < y->line);
+}
+
+/*
+ * Runs every registered test in a suite named @name: one TCase per group, in
+ * the order the tests stand in the file (sorted by line, as the order in which
+ * constructors run is not something to rely on).
+ */
+__attribute__((unused))
+static int test_run(const char *name)
+{
+	const struct test_group *groups[ARRAY_SIZE(test_entries)];
+	TCase *tcases[ARRAY_SIZE(test_entries)];
+	size_t ngroups = 0, g;
+	Suite *s = suite_create(name);
+	SRunner *sr;
+	int failed;
+
+	qsort(test_entries, test_nentries, sizeof(test_entries[0]), test_entry_cmp);
+	for (size_t i = 0; i < test_nentries; i++) {
+		const struct test_group *group = test_entries[i].group;
+
+		for (g = 0; g < ngroups && groups[g] != group; g++)
+			;
+		if (g == ngroups) {
+			groups[g] = group;
+			tcases[g] = tcase_create(group->name);
+			if (group->setup || group->teardown)
+				tcase_add_checked_fixture(tcases[g], group->setup,
+							  group->teardown);
+			suite_add_tcase(s, tcases[g]);
+			ngroups++;
+		}
+		tcase_add_test(tcases[g], test_entries[i].test);
+	}
+
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+/* The runner's main(): the suite @name, made of the tests given TEST_IN(). */
+#define TEST_MAIN(name)							\
 int main(void)								\
 {									\
-	SRunner *sr = srunner_create(suite_fn());			\
-	int failed;							\
-									\
-	srunner_run_all(sr, CK_ENV);					\
-	failed = srunner_ntests_failed(sr);				\
-	srunner_free(sr);						\
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;		\
+	return test_run(name);						\
 }
 
 #endif

@@ -86,6 +86,20 @@ static const char ids_basic[] =
 	"\tFF  Vendor Specific Subclass\n"
 	"\t\tFF  Vendor Specific Protocol\n";
 
+/* The TCases of this runner; each test names its own after its END_TEST. */
+static const struct test_group tc_products = {
+	.name = "products", .setup = setup, .teardown = teardown
+};
+static const struct test_group tc_classes = {
+	.name = "classes", .setup = setup, .teardown = teardown
+};
+static const struct test_group tc_sections = {
+	.name = "sections", .setup = setup, .teardown = teardown
+};
+static const struct test_group tc_system_usbids = {
+	.name = "system usb.ids", .setup = setup, .teardown = teardown
+};
+
 /* ------------------------------------------------------------ products */
 
 START_TEST(test_product_names)
@@ -97,6 +111,7 @@ START_TEST(test_product_names)
 	ck_assert_str_eq(product(0x1d6b, 0x0003), "Linux Foundation : 3.0 root hub (1d6b:0003)");
 }
 END_TEST
+TEST_IN(tc_products, test_product_names)
 
 START_TEST(test_product_unknown)
 {
@@ -111,6 +126,7 @@ START_TEST(test_product_unknown)
 	ck_assert_str_eq(product(0x1234, 0x1234), "Acme Corp : unknown product (1234:1234)");
 }
 END_TEST
+TEST_IN(tc_products, test_product_unknown)
 
 START_TEST(test_product_upper_case_ids)
 {
@@ -120,6 +136,7 @@ START_TEST(test_product_upper_case_ids)
 			 "Upper Case Vendor : Upper Case Product (abcd:ef01)");
 }
 END_TEST
+TEST_IN(tc_products, test_product_upper_case_ids)
 
 START_TEST(test_duplicate_vendor_first_wins)
 {
@@ -135,6 +152,7 @@ START_TEST(test_duplicate_vendor_first_wins)
 	ck_assert_str_eq(product(0x5678, 0x0001), "Between : unknown product (5678:0001)");
 }
 END_TEST
+TEST_IN(tc_products, test_duplicate_vendor_first_wins)
 
 START_TEST(test_single_line_no_newline)
 {
@@ -142,6 +160,7 @@ START_TEST(test_single_line_no_newline)
 	ck_assert_str_eq(product(0x1234, 0x0001), "Acme Corp : unknown product (1234:0001)");
 }
 END_TEST
+TEST_IN(tc_products, test_single_line_no_newline)
 
 START_TEST(test_product_last_line_no_newline)
 {
@@ -149,6 +168,7 @@ START_TEST(test_product_last_line_no_newline)
 	ck_assert_str_eq(product(0x1234, 0x0001), "Acme Corp : Widget (1234:0001)");
 }
 END_TEST
+TEST_IN(tc_products, test_product_last_line_no_newline)
 
 START_TEST(test_crlf)
 {
@@ -164,6 +184,7 @@ START_TEST(test_crlf)
 			 "Human Interface Device / Boot Interface Subclass / Mouse (03/01/02)");
 }
 END_TEST
+TEST_IN(tc_products, test_crlf)
 
 START_TEST(test_tab_separator_and_names_with_spaces)
 {
@@ -173,6 +194,7 @@ START_TEST(test_tab_separator_and_names_with_spaces)
 			 "Tab Separated Vendor  With  Spaces : Tab Product (1234:0001)");
 }
 END_TEST
+TEST_IN(tc_products, test_tab_separator_and_names_with_spaces)
 
 START_TEST(test_malformed_lines_ignored)
 {
@@ -190,6 +212,7 @@ START_TEST(test_malformed_lines_ignored)
 	ck_assert_str_eq(product(0x4321, 0x0000), "unknown vendor : unknown product (4321:0000)");
 }
 END_TEST
+TEST_IN(tc_products, test_malformed_lines_ignored)
 
 START_TEST(test_empty_file)
 {
@@ -199,6 +222,7 @@ START_TEST(test_empty_file)
 			 "unknown class / unknown subclass / unknown protocol (09/00/00)");
 }
 END_TEST
+TEST_IN(tc_products, test_empty_file)
 
 START_TEST(test_reload_on_new_path)
 {
@@ -208,6 +232,7 @@ START_TEST(test_reload_on_new_path)
 	ck_assert_str_eq(product(0x1234, 0), "Second File : unknown product (1234:0000)");
 }
 END_TEST
+TEST_IN(tc_products, test_reload_on_new_path)
 
 START_TEST(test_small_buffer)
 {
@@ -229,6 +254,7 @@ START_TEST(test_small_buffer)
 	ck_assert_str_eq(buf, "(Define");
 }
 END_TEST
+TEST_IN(tc_products, test_small_buffer)
 
 /* ------------------------------------------------------------- classes */
 
@@ -245,6 +271,7 @@ START_TEST(test_class_names)
 			 "Vendor Specific Class / Vendor Specific Subclass / Vendor Specific Protocol (ff/ff/ff)");
 }
 END_TEST
+TEST_IN(tc_classes, test_class_names)
 
 START_TEST(test_class_interface_level)
 {
@@ -255,6 +282,7 @@ START_TEST(test_class_interface_level)
 			 "(Defined at Interface level) / unknown subclass / unknown protocol (00/00/01)");
 }
 END_TEST
+TEST_IN(tc_classes, test_class_interface_level)
 
 START_TEST(test_class_interface_level_without_file)
 {
@@ -266,6 +294,7 @@ START_TEST(test_class_interface_level_without_file)
 	ck_assert_str_eq(class(0, 0, 0), "(Defined at Interface level) (00/00/00)");
 }
 END_TEST
+TEST_IN(tc_classes, test_class_interface_level_without_file)
 
 START_TEST(test_class_unknown)
 {
@@ -282,6 +311,7 @@ START_TEST(test_class_unknown)
 			 "Vendor Specific Class / unknown subclass / unknown protocol (ff/00/00)");
 }
 END_TEST
+TEST_IN(tc_classes, test_class_unknown)
 
 /* ----------------------------------------------------- other sections */
 
@@ -329,6 +359,7 @@ START_TEST(test_other_sections_ignored)
 	ck_assert_str_eq(class(0x09, 0x00, 0x04), "Hub / Unused / unknown protocol (09/00/04)");
 }
 END_TEST
+TEST_IN(tc_sections, test_other_sections_ignored)
 
 START_TEST(test_hut_line_after_vendor)
 {
@@ -345,6 +376,7 @@ START_TEST(test_hut_line_after_vendor)
 	ck_assert_str_eq(product(0x1234, 0x0000), "Acme Corp : unknown product (1234:0000)");
 }
 END_TEST
+TEST_IN(tc_sections, test_hut_line_after_vendor)
 
 START_TEST(test_language_lines_after_class)
 {
@@ -358,6 +390,7 @@ START_TEST(test_language_lines_after_class)
 	ck_assert_str_eq(class(0x09, 0x00, 0x02), "Hub / Unused / unknown protocol (09/00/02)");
 }
 END_TEST
+TEST_IN(tc_sections, test_language_lines_after_class)
 
 START_TEST(test_vendor_after_class)
 {
@@ -371,6 +404,7 @@ START_TEST(test_vendor_after_class)
 	ck_assert_str_eq(class(0x09, 0x01, 0x00), "Hub / unknown subclass / unknown protocol (09/01/00)");
 }
 END_TEST
+TEST_IN(tc_sections, test_vendor_after_class)
 
 /* ----------------------------------------------------- system usb.ids */
 
@@ -404,50 +438,6 @@ START_TEST(test_system_usbids)
 			 "Application Specific Interface / Device Firmware Update / unknown protocol (fe/01/01)");
 }
 END_TEST
+TEST_IN(tc_system_usbids, test_system_usbids)
 
-static Suite *names_suite(void)
-{
-	Suite *s = suite_create("names");
-	TCase *tc;
-
-	tc = tcase_create("products");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	add_test(tc, test_product_names);
-	add_test(tc, test_product_unknown);
-	add_test(tc, test_product_upper_case_ids);
-	add_test(tc, test_duplicate_vendor_first_wins);
-	add_test(tc, test_single_line_no_newline);
-	add_test(tc, test_product_last_line_no_newline);
-	add_test(tc, test_crlf);
-	add_test(tc, test_tab_separator_and_names_with_spaces);
-	add_test(tc, test_malformed_lines_ignored);
-	add_test(tc, test_empty_file);
-	add_test(tc, test_reload_on_new_path);
-	add_test(tc, test_small_buffer);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("classes");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	add_test(tc, test_class_names);
-	add_test(tc, test_class_interface_level);
-	add_test(tc, test_class_interface_level_without_file);
-	add_test(tc, test_class_unknown);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("sections");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	add_test(tc, test_other_sections_ignored);
-	add_test(tc, test_hut_line_after_vendor);
-	add_test(tc, test_language_lines_after_class);
-	add_test(tc, test_vendor_after_class);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("system usb.ids");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	add_test(tc, test_system_usbids);
-	suite_add_tcase(s, tc);
-
-	return s;
-}
-
-TEST_MAIN(names_suite)
+TEST_MAIN("names")

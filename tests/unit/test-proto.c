@@ -32,6 +32,14 @@ static void fill_device(struct usbip_device *dev)
 	dev->bNumInterfaces = 0x05;
 }
 
+/* The TCases of this runner; each test names its own after its END_TEST. */
+static const struct test_group tc_op_common = { .name = "op_common" };
+static const struct test_group tc_usb_device = { .name = "usb_device" };
+static const struct test_group tc_usb_interface = { .name = "usb_interface" };
+static const struct test_group tc_import_request = { .name = "import_request" };
+static const struct test_group tc_busid_valid = { .name = "busid_valid" };
+static const struct test_group tc_strings = { .name = "strings" };
+
 /* ---------------------------------------------------------- op_common */
 
 START_TEST(test_op_common_req_devlist_bytes)
@@ -47,6 +55,7 @@ START_TEST(test_op_common_req_devlist_bytes)
 		ck_assert_uint_eq(buf[i], 0xee);
 }
 END_TEST
+TEST_IN(tc_op_common, test_op_common_req_devlist_bytes)
 
 START_TEST(test_op_common_other_bytes)
 {
@@ -63,6 +72,7 @@ START_TEST(test_op_common_other_bytes)
 	ck_assert_mem_eq(buf, rep_devlist, sizeof(buf));
 }
 END_TEST
+TEST_IN(tc_op_common, test_op_common_other_bytes)
 
 START_TEST(test_op_common_decode_literal)
 {
@@ -75,6 +85,7 @@ START_TEST(test_op_common_decode_literal)
 	ck_assert_uint_eq(status, USBIP_ST_DEV_BUSY);
 }
 END_TEST
+TEST_IN(tc_op_common, test_op_common_decode_literal)
 
 START_TEST(test_op_common_roundtrip)
 {
@@ -98,6 +109,7 @@ START_TEST(test_op_common_roundtrip)
 	}
 }
 END_TEST
+TEST_IN(tc_op_common, test_op_common_roundtrip)
 
 START_TEST(test_op_common_longer_buffer)
 {
@@ -111,6 +123,7 @@ START_TEST(test_op_common_longer_buffer)
 	ck_assert_uint_eq(status, 0);
 }
 END_TEST
+TEST_IN(tc_op_common, test_op_common_longer_buffer)
 
 START_TEST(test_op_common_truncated)
 {
@@ -128,6 +141,7 @@ START_TEST(test_op_common_truncated)
 	}
 }
 END_TEST
+TEST_IN(tc_op_common, test_op_common_truncated)
 
 START_TEST(test_op_common_wrong_version)
 {
@@ -147,8 +161,11 @@ START_TEST(test_op_common_wrong_version)
 	}
 }
 END_TEST
+TEST_IN(tc_op_common, test_op_common_wrong_version)
 
 /* ---------------------------------------------------- devlist header */
+
+static const struct test_group tc_devlist_header = { .name = "devlist_header" };
 
 START_TEST(test_devlist_header_bytes)
 {
@@ -168,6 +185,7 @@ START_TEST(test_devlist_header_bytes)
 	ck_assert_mem_eq(buf + 4, expect, USBIP_OP_COMMON_SIZE);
 }
 END_TEST
+TEST_IN(tc_devlist_header, test_devlist_header_bytes)
 
 START_TEST(test_devlist_header_roundtrip)
 {
@@ -189,6 +207,7 @@ START_TEST(test_devlist_header_roundtrip)
 	}
 }
 END_TEST
+TEST_IN(tc_devlist_header, test_devlist_header_roundtrip)
 
 START_TEST(test_devlist_header_truncated)
 {
@@ -208,6 +227,7 @@ START_TEST(test_devlist_header_truncated)
 	}
 }
 END_TEST
+TEST_IN(tc_devlist_header, test_devlist_header_truncated)
 
 START_TEST(test_devlist_header_wrong_version_or_code)
 {
@@ -233,6 +253,7 @@ START_TEST(test_devlist_header_wrong_version_or_code)
 	}
 }
 END_TEST
+TEST_IN(tc_devlist_header, test_devlist_header_wrong_version_or_code)
 
 /* -------------------------------------------------------- usb_device */
 
@@ -256,6 +277,7 @@ START_TEST(test_wire_sizes)
 	ck_assert_int_eq(USBIP_OP_REP_IMPORT, 0x0003);
 }
 END_TEST
+TEST_IN(tc_usb_device, test_wire_sizes)
 
 START_TEST(test_device_encode_layout)
 {
@@ -294,6 +316,7 @@ START_TEST(test_device_encode_layout)
 		ck_assert_uint_eq(buf[i], 0xee);
 }
 END_TEST
+TEST_IN(tc_usb_device, test_device_encode_layout)
 
 START_TEST(test_device_roundtrip)
 {
@@ -320,6 +343,7 @@ START_TEST(test_device_roundtrip)
 	ck_assert_uint_eq(out.bNumInterfaces, 0x05);
 }
 END_TEST
+TEST_IN(tc_usb_device, test_device_roundtrip)
 
 START_TEST(test_device_roundtrip_extremes)
 {
@@ -355,6 +379,7 @@ START_TEST(test_device_roundtrip_extremes)
 		ck_assert_uint_eq(buf[i], 0);
 }
 END_TEST
+TEST_IN(tc_usb_device, test_device_roundtrip_extremes)
 
 START_TEST(test_device_decode_literal)
 {
@@ -390,6 +415,7 @@ START_TEST(test_device_decode_literal)
 	ck_assert_uint_eq(dev.bNumInterfaces, 0x02);
 }
 END_TEST
+TEST_IN(tc_usb_device, test_device_decode_literal)
 
 START_TEST(test_device_truncated)
 {
@@ -413,6 +439,7 @@ START_TEST(test_device_truncated)
 	}
 }
 END_TEST
+TEST_IN(tc_usb_device, test_device_truncated)
 
 START_TEST(test_device_decode_unterminated_strings)
 {
@@ -438,6 +465,7 @@ START_TEST(test_device_decode_unterminated_strings)
 			 -ENAMETOOLONG);
 }
 END_TEST
+TEST_IN(tc_usb_device, test_device_decode_unterminated_strings)
 
 /* A valid record with @busid_len bytes of 'b' in the bus id field and
  * @path_len bytes of 'p' in the path field (no NUL when a field is full). */
@@ -481,6 +509,7 @@ START_TEST(test_device_decode_full_fields)
 	ck_assert_uint_eq(dev.bNumInterfaces, 0x05);
 }
 END_TEST
+TEST_IN(tc_usb_device, test_device_decode_full_fields)
 
 START_TEST(test_device_decode_invalid_busid)
 {
@@ -504,6 +533,7 @@ START_TEST(test_device_decode_invalid_busid)
 	ck_assert_str_eq(dev.path, "");
 }
 END_TEST
+TEST_IN(tc_usb_device, test_device_decode_invalid_busid)
 
 START_TEST(test_device_encode_unterminated_strings)
 {
@@ -523,6 +553,7 @@ START_TEST(test_device_encode_unterminated_strings)
 	ck_assert_mem_eq(buf + 0x120, ((const uint8_t[]){ 0x01, 0x02, 0x03, 0x04 }), 4);
 }
 END_TEST
+TEST_IN(tc_usb_device, test_device_encode_unterminated_strings)
 
 /* --------------------------------------------------------- interface */
 
@@ -538,6 +569,7 @@ START_TEST(test_interface_encode_layout)
 	ck_assert_uint_eq(buf[5], 0xee);
 }
 END_TEST
+TEST_IN(tc_usb_interface, test_interface_encode_layout)
 
 START_TEST(test_interface_roundtrip)
 {
@@ -557,6 +589,7 @@ START_TEST(test_interface_roundtrip)
 	}
 }
 END_TEST
+TEST_IN(tc_usb_interface, test_interface_roundtrip)
 
 START_TEST(test_interface_truncated)
 {
@@ -571,6 +604,7 @@ START_TEST(test_interface_truncated)
 	}
 }
 END_TEST
+TEST_IN(tc_usb_interface, test_interface_truncated)
 
 /* ------------------------------------------------------------ import */
 
@@ -587,6 +621,7 @@ START_TEST(test_import_request_bytes)
 		ck_assert_uint_eq(buf[i], 0xee);
 }
 END_TEST
+TEST_IN(tc_import_request, test_import_request_bytes)
 
 START_TEST(test_import_request_long_busid)
 {
@@ -600,6 +635,7 @@ START_TEST(test_import_request_long_busid)
 		ck_assert_uint_eq(buf[i], 0xee);
 }
 END_TEST
+TEST_IN(tc_import_request, test_import_request_long_busid)
 
 START_TEST(test_import_request_roundtrip)
 {
@@ -617,6 +653,7 @@ START_TEST(test_import_request_roundtrip)
 	}
 }
 END_TEST
+TEST_IN(tc_import_request, test_import_request_roundtrip)
 
 START_TEST(test_import_request_wrong_code)
 {
@@ -635,6 +672,7 @@ START_TEST(test_import_request_wrong_code)
 	}
 }
 END_TEST
+TEST_IN(tc_import_request, test_import_request_wrong_code)
 
 START_TEST(test_import_request_wrong_version)
 {
@@ -649,6 +687,7 @@ START_TEST(test_import_request_wrong_version)
 	ck_assert_int_eq(usbip_import_request_decode(buf, sizeof(buf), busid), -EPROTO);
 }
 END_TEST
+TEST_IN(tc_import_request, test_import_request_wrong_version)
 
 START_TEST(test_import_request_truncated)
 {
@@ -665,6 +704,7 @@ START_TEST(test_import_request_truncated)
 	}
 }
 END_TEST
+TEST_IN(tc_import_request, test_import_request_truncated)
 
 START_TEST(test_import_request_unterminated_busid)
 {
@@ -679,6 +719,7 @@ START_TEST(test_import_request_unterminated_busid)
 	ck_assert_int_eq(busid[30], 'B');
 }
 END_TEST
+TEST_IN(tc_import_request, test_import_request_unterminated_busid)
 
 START_TEST(test_import_request_busid_full_field)
 {
@@ -699,6 +740,7 @@ START_TEST(test_import_request_busid_full_field)
 	ck_assert_int_eq(busid[30], '7');
 }
 END_TEST
+TEST_IN(tc_import_request, test_import_request_busid_full_field)
 
 START_TEST(test_import_request_busid_invalid)
 {
@@ -717,6 +759,7 @@ START_TEST(test_import_request_busid_invalid)
 	}
 }
 END_TEST
+TEST_IN(tc_import_request, test_import_request_busid_invalid)
 
 START_TEST(test_import_request_errors_fill_busid)
 {
@@ -740,6 +783,7 @@ START_TEST(test_import_request_errors_fill_busid)
 	ck_assert_int_eq(busid[0], 0x5a);
 }
 END_TEST
+TEST_IN(tc_import_request, test_import_request_errors_fill_busid)
 
 /* ------------------------------------------------------------- busid */
 
@@ -758,6 +802,7 @@ START_TEST(test_busid_valid_ok)
 	}
 }
 END_TEST
+TEST_IN(tc_busid_valid, test_busid_valid_ok)
 
 START_TEST(test_busid_valid_rejects)
 {
@@ -776,6 +821,7 @@ START_TEST(test_busid_valid_rejects)
 	}
 }
 END_TEST
+TEST_IN(tc_busid_valid, test_busid_valid_rejects)
 
 START_TEST(test_busid_valid_too_long)
 {
@@ -795,6 +841,7 @@ START_TEST(test_busid_valid_too_long)
 	ck_assert_int_eq(usbip_busid_valid(field, sizeof(field)), 0);
 }
 END_TEST
+TEST_IN(tc_busid_valid, test_busid_valid_too_long)
 
 /* ----------------------------------------------------------- strings */
 
@@ -811,6 +858,7 @@ START_TEST(test_op_status_str)
 	ck_assert_str_eq(usbip_op_status_str(0xffffffff), "Unknown Op Common Status");
 }
 END_TEST
+TEST_IN(tc_strings, test_op_status_str)
 
 START_TEST(test_speed_str)
 {
@@ -825,6 +873,7 @@ START_TEST(test_speed_str)
 	ck_assert_str_eq(usbip_speed_str(0xffffffff), "Unknown Speed");
 }
 END_TEST
+TEST_IN(tc_strings, test_speed_str)
 
 START_TEST(test_speed_from_sysfs)
 {
@@ -844,6 +893,7 @@ START_TEST(test_speed_from_sysfs)
 	ck_assert_int_eq(usbip_speed_from_sysfs(NULL), USBIP_SPEED_UNKNOWN);
 }
 END_TEST
+TEST_IN(tc_strings, test_speed_from_sysfs)
 
 START_TEST(test_dev_status_str)
 {
@@ -859,75 +909,6 @@ START_TEST(test_dev_status_str)
 	ck_assert_str_eq(usbip_dev_status_str(-1), "Unknown Status");
 }
 END_TEST
+TEST_IN(tc_strings, test_dev_status_str)
 
-static Suite *proto_suite(void)
-{
-	Suite *s = suite_create("proto");
-	TCase *tc;
-
-	tc = tcase_create("op_common");
-	add_test(tc, test_op_common_req_devlist_bytes);
-	add_test(tc, test_op_common_other_bytes);
-	add_test(tc, test_op_common_decode_literal);
-	add_test(tc, test_op_common_roundtrip);
-	add_test(tc, test_op_common_longer_buffer);
-	add_test(tc, test_op_common_truncated);
-	add_test(tc, test_op_common_wrong_version);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("devlist_header");
-	add_test(tc, test_devlist_header_bytes);
-	add_test(tc, test_devlist_header_roundtrip);
-	add_test(tc, test_devlist_header_truncated);
-	add_test(tc, test_devlist_header_wrong_version_or_code);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("usb_device");
-	add_test(tc, test_wire_sizes);
-	add_test(tc, test_device_encode_layout);
-	add_test(tc, test_device_roundtrip);
-	add_test(tc, test_device_roundtrip_extremes);
-	add_test(tc, test_device_decode_literal);
-	add_test(tc, test_device_truncated);
-	add_test(tc, test_device_decode_unterminated_strings);
-	add_test(tc, test_device_decode_full_fields);
-	add_test(tc, test_device_decode_invalid_busid);
-	add_test(tc, test_device_encode_unterminated_strings);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("usb_interface");
-	add_test(tc, test_interface_encode_layout);
-	add_test(tc, test_interface_roundtrip);
-	add_test(tc, test_interface_truncated);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("import_request");
-	add_test(tc, test_import_request_bytes);
-	add_test(tc, test_import_request_long_busid);
-	add_test(tc, test_import_request_roundtrip);
-	add_test(tc, test_import_request_wrong_code);
-	add_test(tc, test_import_request_wrong_version);
-	add_test(tc, test_import_request_truncated);
-	add_test(tc, test_import_request_unterminated_busid);
-	add_test(tc, test_import_request_busid_full_field);
-	add_test(tc, test_import_request_busid_invalid);
-	add_test(tc, test_import_request_errors_fill_busid);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("busid_valid");
-	add_test(tc, test_busid_valid_ok);
-	add_test(tc, test_busid_valid_rejects);
-	add_test(tc, test_busid_valid_too_long);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("strings");
-	add_test(tc, test_op_status_str);
-	add_test(tc, test_speed_str);
-	add_test(tc, test_speed_from_sysfs);
-	add_test(tc, test_dev_status_str);
-	suite_add_tcase(s, tc);
-
-	return s;
-}
-
-TEST_MAIN(proto_suite)
+TEST_MAIN("proto")

@@ -76,46 +76,45 @@ static int parse_str(const char *text, struct usbip_record *rec)
 	return r;
 }
 
+/* @text must parse into exactly these three fields. */
+static void expect_parsed(const char *text, const char *host, const char *service,
+			  const char *busid)
+{
+	struct usbip_record rec;
+
+	ck_assert_int_eq(parse_str(text, &rec), 0);
+	ck_assert_str_eq(rec.host, host);
+	ck_assert_str_eq(rec.service, service);
+	ck_assert_str_eq(rec.busid, busid);
+}
+
+/* The TCases of this runner; each test names its own after its END_TEST. */
+static const struct test_group tc_parse = {
+	.name = "parse" };
+static const struct test_group tc_files = { .name = "files", .setup = setup, .teardown = teardown
+};
+
 /* -------------------------------------------------------------- parse */
 
 START_TEST(test_parse_basic)
 {
-	struct usbip_record rec;
-
-	ck_assert_int_eq(parse_str("host 3240 1-1\n", &rec), 0);
-	ck_assert_str_eq(rec.host, "host");
-	ck_assert_str_eq(rec.service, "3240");
-	ck_assert_str_eq(rec.busid, "1-1");
-
-	ck_assert_int_eq(parse_str("192.168.1.20 3240 3-3.2\n", &rec), 0);
-	ck_assert_str_eq(rec.host, "192.168.1.20");
-	ck_assert_str_eq(rec.busid, "3-3.2");
-
-	ck_assert_int_eq(parse_str("server.example.org usbip usbip-vudc.0\n", &rec), 0);
-	ck_assert_str_eq(rec.host, "server.example.org");
-	ck_assert_str_eq(rec.service, "usbip");
-	ck_assert_str_eq(rec.busid, "usbip-vudc.0");
+	expect_parsed("host 3240 1-1\n", "host", "3240", "1-1");
+	expect_parsed("192.168.1.20 3240 3-3.2\n", "192.168.1.20", "3240", "3-3.2");
+	expect_parsed("server.example.org usbip usbip-vudc.0\n",
+		      "server.example.org", "usbip", "usbip-vudc.0");
 }
 END_TEST
+TEST_IN(tc_parse, test_parse_basic)
 
 START_TEST(test_parse_ipv6)
 {
-	struct usbip_record rec;
-
-	ck_assert_int_eq(parse_str("::1 3240 2-1\n", &rec), 0);
-	ck_assert_str_eq(rec.host, "::1");
-	ck_assert_str_eq(rec.service, "3240");
-	ck_assert_str_eq(rec.busid, "2-1");
-
-	ck_assert_int_eq(parse_str("fe80::1%eth0 3240 1-1.2\n", &rec), 0);
-	ck_assert_str_eq(rec.host, "fe80::1%eth0");
-	ck_assert_str_eq(rec.busid, "1-1.2");
-
-	ck_assert_int_eq(parse_str("2001:db8:85a3::8a2e:370:7334 13240 1-2\n", &rec), 0);
-	ck_assert_str_eq(rec.host, "2001:db8:85a3::8a2e:370:7334");
-	ck_assert_str_eq(rec.service, "13240");
+	expect_parsed("::1 3240 2-1\n", "::1", "3240", "2-1");
+	expect_parsed("fe80::1%eth0 3240 1-1.2\n", "fe80::1%eth0", "3240", "1-1.2");
+	expect_parsed("2001:db8:85a3::8a2e:370:7334 13240 1-2\n",
+		      "2001:db8:85a3::8a2e:370:7334", "13240", "1-2");
 }
 END_TEST
+TEST_IN(tc_parse, test_parse_ipv6)
 
 START_TEST(test_parse_first_line_only)
 {
@@ -127,6 +126,7 @@ START_TEST(test_parse_first_line_only)
 	ck_assert_int_eq(parse_str("host 3240 1-1\n garbage", &rec), 0);
 }
 END_TEST
+TEST_IN(tc_parse, test_parse_first_line_only)
 
 START_TEST(test_parse_max_lengths)
 {
@@ -154,6 +154,7 @@ START_TEST(test_parse_max_lengths)
 	ck_assert_int_eq(parse_str(text, &rec), -EBADMSG);
 }
 END_TEST
+TEST_IN(tc_parse, test_parse_max_lengths)
 
 START_TEST(test_parse_rejects)
 {
@@ -184,6 +185,7 @@ START_TEST(test_parse_rejects)
 	}
 }
 END_TEST
+TEST_IN(tc_parse, test_parse_rejects)
 
 START_TEST(test_parse_respects_len)
 {
@@ -202,6 +204,7 @@ START_TEST(test_parse_respects_len)
 	ck_assert_int_eq(usbip_record_parse(nul2, sizeof(nul2) - 1, &rec), -EBADMSG);
 }
 END_TEST
+TEST_IN(tc_parse, test_parse_respects_len)
 
 /* ----------------------------------------------------------- storage */
 
@@ -210,6 +213,7 @@ START_TEST(test_state_dir_setting)
 	ck_assert_str_eq(usbip_get_state_dir(ctx), state_dir);
 }
 END_TEST
+TEST_IN(tc_files, test_state_dir_setting)
 
 START_TEST(test_write_read_remove)
 {
@@ -243,6 +247,7 @@ START_TEST(test_write_read_remove)
 	ck_assert_int_eq(usbip_record_read(ctx, 3, &back), -ENOENT);
 }
 END_TEST
+TEST_IN(tc_files, test_write_read_remove)
 
 START_TEST(test_write_ipv6_and_max_lengths)
 {
@@ -265,6 +270,7 @@ START_TEST(test_write_ipv6_and_max_lengths)
 	ck_assert_str_eq(back.busid, rec.busid);
 }
 END_TEST
+TEST_IN(tc_files, test_write_ipv6_and_max_lengths)
 
 START_TEST(test_write_truncates)
 {
@@ -281,6 +287,7 @@ START_TEST(test_write_truncates)
 	ck_assert_str_eq(back.host, "h");
 }
 END_TEST
+TEST_IN(tc_files, test_write_truncates)
 
 START_TEST(test_port_numbers)
 {
@@ -295,6 +302,7 @@ START_TEST(test_port_numbers)
 	ck_assert_int_eq(usbip_record_read(ctx, 4294967295u, &back), 0);
 }
 END_TEST
+TEST_IN(tc_files, test_port_numbers)
 
 START_TEST(test_remove_keeps_other_records)
 {
@@ -310,6 +318,7 @@ START_TEST(test_remove_keeps_other_records)
 	ck_assert_int_eq(access(state_dir, F_OK), -1);
 }
 END_TEST
+TEST_IN(tc_files, test_remove_keeps_other_records)
 
 START_TEST(test_remove_missing)
 {
@@ -320,6 +329,7 @@ START_TEST(test_remove_missing)
 	ck_assert_int_eq(usbip_record_read(ctx, 9, &back), -ENOENT);
 }
 END_TEST
+TEST_IN(tc_files, test_remove_missing)
 
 START_TEST(test_state_dir_is_a_file)
 {
@@ -337,6 +347,7 @@ START_TEST(test_state_dir_is_a_file)
 	ck_assert_int_eq(st.st_size, 16);
 }
 END_TEST
+TEST_IN(tc_files, test_state_dir_is_a_file)
 
 START_TEST(test_state_dir_parent_missing)
 {
@@ -349,6 +360,7 @@ START_TEST(test_state_dir_parent_missing)
 	ck_assert_int_eq(usbip_record_write(ctx, 3, &rec), -ENOENT);
 }
 END_TEST
+TEST_IN(tc_files, test_state_dir_parent_missing)
 
 START_TEST(test_state_dir_not_writable)
 {
@@ -370,6 +382,7 @@ START_TEST(test_state_dir_not_writable)
 	ck_assert_int_eq(r, -EACCES);
 }
 END_TEST
+TEST_IN(tc_files, test_state_dir_not_writable)
 
 START_TEST(test_read_hand_written)
 {
@@ -395,6 +408,7 @@ START_TEST(test_read_hand_written)
 	ck_assert_int_eq(usbip_record_read(ctx, 5, &back), -EBADMSG);
 }
 END_TEST
+TEST_IN(tc_files, test_read_hand_written)
 
 START_TEST(test_read_oversized_file)
 {
@@ -408,6 +422,7 @@ START_TEST(test_read_oversized_file)
 	ck_assert_int_eq(usbip_record_read(ctx, 6, &back), -EBADMSG);
 }
 END_TEST
+TEST_IN(tc_files, test_read_oversized_file)
 
 START_TEST(test_read_failure_zeroes_record)
 {
@@ -425,39 +440,6 @@ START_TEST(test_read_failure_zeroes_record)
 	ck_assert_mem_eq(&back, &zero, sizeof(back));
 }
 END_TEST
+TEST_IN(tc_files, test_read_failure_zeroes_record)
 
-static Suite *record_suite(void)
-{
-	Suite *s = suite_create("record");
-	TCase *tc;
-
-	tc = tcase_create("parse");
-	add_test(tc, test_parse_basic);
-	add_test(tc, test_parse_ipv6);
-	add_test(tc, test_parse_first_line_only);
-	add_test(tc, test_parse_max_lengths);
-	add_test(tc, test_parse_rejects);
-	add_test(tc, test_parse_respects_len);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("files");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	add_test(tc, test_state_dir_setting);
-	add_test(tc, test_write_read_remove);
-	add_test(tc, test_write_ipv6_and_max_lengths);
-	add_test(tc, test_write_truncates);
-	add_test(tc, test_port_numbers);
-	add_test(tc, test_remove_keeps_other_records);
-	add_test(tc, test_remove_missing);
-	add_test(tc, test_state_dir_is_a_file);
-	add_test(tc, test_state_dir_parent_missing);
-	add_test(tc, test_state_dir_not_writable);
-	add_test(tc, test_read_hand_written);
-	add_test(tc, test_read_oversized_file);
-	add_test(tc, test_read_failure_zeroes_record);
-	suite_add_tcase(s, tc);
-
-	return s;
-}
-
-TEST_MAIN(record_suite)
+TEST_MAIN("record")

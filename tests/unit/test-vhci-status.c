@@ -61,12 +61,31 @@ static void check_port(const struct usbip_vhci_port *p, uint32_t port, int hub, 
 	ck_assert_str_eq(p->local_busid, busid);
 }
 
+/* A free port: no device, speed or socket, and the busid "0-0". */
+static void check_free_port(const struct usbip_vhci_port *p, uint32_t port, int hub)
+{
+	check_port(p, port, hub, USBIP_VDEV_ST_NULL, 0, 0, 0, "0-0");
+}
+
+/* Parses @text into @c; it must succeed and hand out exactly @n ports. */
+static void parse_ok(const char *text, struct collected *c, size_t n)
+{
+	ck_assert_int_eq(parse(text, c), 0);
+	ck_assert_uint_eq(c->n, n);
+}
+
 #define HDR_CURRENT "hub port sta spd dev      sockfd local_busid\n"
 #define HDR_POINTER "hub port sta spd dev      socket           local_busid\n"
 #define HDR_PRE413  "prt sta spd bus dev socket           local_busid\n"
 
 /* A line with a valid hub column, to build malformed variants around. */
 #define GOOD_LINE "hs  0000 006 002 00010004 000003 3-1\n"
+
+/* The TCases of this runner; each test names its own after its END_TEST. */
+static const struct test_group tc_formats = { .name = "formats" };
+static const struct test_group tc_malformed = { .name = "malformed" };
+static const struct test_group tc_callback = { .name = "callback" };
+static const struct test_group tc_pre413_crlf = { .name = "pre-4.13 and CRLF" };
 
 /* ------------------------------------------------------------ formats */
 
@@ -80,17 +99,17 @@ START_TEST(test_current_format)
 		"ss  0003 006 005 00020003 000012 3-2.1\n";
 	struct collected c;
 
-	ck_assert_int_eq(parse(text, &c), 0);
-	ck_assert_uint_eq(c.n, 4);
+	parse_ok(text, &c, 4);
 	check_port(&c.p[0], 0, USBIP_HUB_HS, USBIP_VDEV_ST_USED, USBIP_SPEED_FULL,
 		   0x00010004, 3, "3-1");
-	check_port(&c.p[1], 1, USBIP_HUB_HS, USBIP_VDEV_ST_NULL, 0, 0, 0, "0-0");
-	check_port(&c.p[2], 2, USBIP_HUB_SS, USBIP_VDEV_ST_NULL, 0, 0, 0, "0-0");
+	check_free_port(&c.p[1], 1, USBIP_HUB_HS);
+	check_free_port(&c.p[2], 2, USBIP_HUB_SS);
 	/* "000012" is decimal 12, not octal. */
 	check_port(&c.p[3], 3, USBIP_HUB_SS, USBIP_VDEV_ST_USED, USBIP_SPEED_SUPER,
 		   0x00020003, 12, "3-2.1");
 }
 END_TEST
+TEST_IN(tc_formats, test_current_format)
 
 START_TEST(test_current_format_full_controller)
 {
@@ -105,8 +124,7 @@ START_TEST(test_current_format_full_controller)
 		off += (size_t)snprintf(text + off, sizeof(text) - off,
 					"%s  %04u 004 000 00000000 000000 0-0\n",
 					i < 8 ? "hs" : "ss", 16 + i);
-	ck_assert_int_eq(parse(text, &c), 0);
-	ck_assert_uint_eq(c.n, 16);
+	parse_ok(text, &c, 16);
 	for (unsigned i = 0; i < 16; i++) {
 		ck_assert_uint_eq(c.p[i].port, 16 + i);
 		ck_assert_int_eq(c.p[i].hub, i < 8 ? USBIP_HUB_HS : USBIP_HUB_SS);
@@ -114,6 +132,7 @@ START_TEST(test_current_format_full_controller)
 	}
 }
 END_TEST
+TEST_IN(tc_formats, test_current_format_full_controller)
 
 START_TEST(test_unpadded_sockfd)
 {
@@ -124,13 +143,13 @@ START_TEST(test_unpadded_sockfd)
 		"hs  0001 004 000 00000000 0000000000000000 0-0\n";
 	struct collected c;
 
-	ck_assert_int_eq(parse(text, &c), 0);
-	ck_assert_uint_eq(c.n, 2);
+	parse_ok(text, &c, 2);
 	check_port(&c.p[0], 0, USBIP_HUB_HS, USBIP_VDEV_ST_USED, USBIP_SPEED_HIGH,
 		   0x00010002, 5, "1-1");
-	check_port(&c.p[1], 1, USBIP_HUB_HS, USBIP_VDEV_ST_NULL, 0, 0, 0, "0-0");
+	check_free_port(&c.p[1], 1, USBIP_HUB_HS);
 }
 END_TEST
+TEST_IN(tc_formats, test_unpadded_sockfd)
 
 START_TEST(test_not_ready_sockfd)
 {
@@ -140,12 +159,12 @@ START_TEST(test_not_ready_sockfd)
 		"ss  0008 004 000 00000000 0000000000000000 0-0\n";
 	struct collected c;
 
-	ck_assert_int_eq(parse(text, &c), 0);
-	ck_assert_uint_eq(c.n, 2);
-	check_port(&c.p[0], 0, USBIP_HUB_HS, USBIP_VDEV_ST_NULL, 0, 0, 0, "0-0");
-	check_port(&c.p[1], 8, USBIP_HUB_SS, USBIP_VDEV_ST_NULL, 0, 0, 0, "0-0");
+	parse_ok(text, &c, 2);
+	check_free_port(&c.p[0], 0, USBIP_HUB_HS);
+	check_free_port(&c.p[1], 8, USBIP_HUB_SS);
 }
 END_TEST
+TEST_IN(tc_formats, test_not_ready_sockfd)
 
 START_TEST(test_pointer_format)
 {
@@ -158,18 +177,18 @@ START_TEST(test_pointer_format)
 		"ss  0008 006 005 00020002 ffff8800deadbeef 2-1\n";
 	struct collected c;
 
-	ck_assert_int_eq(parse(text, &c), 0);
-	ck_assert_uint_eq(c.n, 4);
+	parse_ok(text, &c, 4);
 	check_port(&c.p[0], 0, USBIP_HUB_HS, USBIP_VDEV_ST_USED, USBIP_SPEED_HIGH,
 		   0x00010002, 0, "1-1");
 	/* All-digit pointer: still not an fd. */
 	check_port(&c.p[1], 1, USBIP_HUB_HS, USBIP_VDEV_ST_USED, USBIP_SPEED_FULL,
 		   0x00010003, 0, "1-2");
-	check_port(&c.p[2], 2, USBIP_HUB_HS, USBIP_VDEV_ST_NULL, 0, 0, 0, "0-0");
+	check_free_port(&c.p[2], 2, USBIP_HUB_HS);
 	check_port(&c.p[3], 8, USBIP_HUB_SS, USBIP_VDEV_ST_USED, USBIP_SPEED_SUPER,
 		   0x00020002, 0, "2-1");
 }
 END_TEST
+TEST_IN(tc_formats, test_pointer_format)
 
 START_TEST(test_pre413_used_ports)
 {
@@ -181,14 +200,14 @@ START_TEST(test_pre413_used_ports)
 		"001 006 002 00010003         c5a7bb80 1-2\n";
 	struct collected c;
 
-	ck_assert_int_eq(parse(text, &c), 0);
-	ck_assert_uint_eq(c.n, 2);
+	parse_ok(text, &c, 2);
 	check_port(&c.p[0], 0, USBIP_HUB_HS, USBIP_VDEV_ST_USED, USBIP_SPEED_HIGH,
 		   0x00010002, 0, "1-1");
 	check_port(&c.p[1], 1, USBIP_HUB_HS, USBIP_VDEV_ST_USED, USBIP_SPEED_FULL,
 		   0x00010003, 0, "1-2");
 }
 END_TEST
+TEST_IN(tc_formats, test_pre413_used_ports)
 
 /*
  * Before 4.13 the kernel printed a free port as "%03u %03u " followed by the
@@ -214,6 +233,7 @@ START_TEST(test_pre413_free_ports)
 	check_port(&c.p[2], 2, USBIP_HUB_HS, USBIP_VDEV_ST_NULL, 0, 0, 0, "0-0");
 }
 END_TEST
+TEST_IN(tc_pre413_crlf, test_pre413_free_ports)
 
 START_TEST(test_empty_text)
 {
@@ -230,6 +250,7 @@ START_TEST(test_empty_text)
 	ck_assert_uint_eq(c.n, 0);
 }
 END_TEST
+TEST_IN(tc_formats, test_empty_text)
 
 START_TEST(test_no_trailing_newline)
 {
@@ -245,6 +266,7 @@ START_TEST(test_no_trailing_newline)
 		   0x00010002, 7, "1-1");
 }
 END_TEST
+TEST_IN(tc_formats, test_no_trailing_newline)
 
 START_TEST(test_len_is_respected)
 {
@@ -263,6 +285,7 @@ START_TEST(test_len_is_respected)
 	ck_assert_str_eq(c.p[0].local_busid, "0-");
 }
 END_TEST
+TEST_IN(tc_formats, test_len_is_respected)
 
 START_TEST(test_tabs_and_extra_spaces)
 {
@@ -271,12 +294,12 @@ START_TEST(test_tabs_and_extra_spaces)
 		"hs\t0000\t006  002 00010004   000003 3-1   \n";
 	struct collected c;
 
-	ck_assert_int_eq(parse(text, &c), 0);
-	ck_assert_uint_eq(c.n, 1);
+	parse_ok(text, &c, 1);
 	check_port(&c.p[0], 0, USBIP_HUB_HS, USBIP_VDEV_ST_USED, USBIP_SPEED_FULL,
 		   0x00010004, 3, "3-1");
 }
 END_TEST
+TEST_IN(tc_formats, test_tabs_and_extra_spaces)
 
 START_TEST(test_limits_accepted)
 {
@@ -285,12 +308,12 @@ START_TEST(test_limits_accepted)
 		"ss  4294967295 255 255 FFFFFFFF 18446744073709551615 1234567890123456789012345678901\n";
 	struct collected c;
 
-	ck_assert_int_eq(parse(text, &c), 0);
-	ck_assert_uint_eq(c.n, 1);
+	parse_ok(text, &c, 1);
 	check_port(&c.p[0], 4294967295u, USBIP_HUB_SS, 255, 255, 0xffffffff,
 		   UINT64_C(18446744073709551615), "1234567890123456789012345678901");
 }
 END_TEST
+TEST_IN(tc_formats, test_limits_accepted)
 
 /*
  * CRLF line ends never come from the kernel, but if they do the parser
@@ -315,6 +338,7 @@ START_TEST(test_crlf)
 	check_port(&c.p[1], 1, USBIP_HUB_HS, USBIP_VDEV_ST_NULL, 0, 0, 0, "0-0");
 }
 END_TEST
+TEST_IN(tc_pre413_crlf, test_crlf)
 
 /* ---------------------------------------------------------- malformed */
 
@@ -340,6 +364,7 @@ START_TEST(test_too_few_fields)
 	assert_bad("000 004 000 00000000\n");
 }
 END_TEST
+TEST_IN(tc_malformed, test_too_few_fields)
 
 START_TEST(test_too_many_fields)
 {
@@ -347,6 +372,7 @@ START_TEST(test_too_many_fields)
 	assert_bad("hs  0000 006 002 00010004 000003 3-1 a b c d e f g h i j\n");
 }
 END_TEST
+TEST_IN(tc_malformed, test_too_many_fields)
 
 START_TEST(test_bad_numbers)
 {
@@ -365,6 +391,7 @@ START_TEST(test_bad_numbers)
 	assert_bad("hs  0000 004 000 100000000 000000 0-0\n");
 }
 END_TEST
+TEST_IN(tc_malformed, test_bad_numbers)
 
 START_TEST(test_bad_hub)
 {
@@ -374,6 +401,7 @@ START_TEST(test_bad_hub)
 	assert_bad("h   0000 004 000 00000000 000000 0-0\n");
 }
 END_TEST
+TEST_IN(tc_malformed, test_bad_hub)
 
 START_TEST(test_busid_too_long)
 {
@@ -383,6 +411,7 @@ START_TEST(test_busid_too_long)
 		   "1234567890123456789012345678901234567890123456789012345678901234567890\n");
 }
 END_TEST
+TEST_IN(tc_malformed, test_busid_too_long)
 
 START_TEST(test_embedded_nul)
 {
@@ -398,6 +427,7 @@ START_TEST(test_embedded_nul)
 	ck_assert_int_eq(parse_exact(text3, sizeof(text3) - 1, &c), -EBADMSG);
 }
 END_TEST
+TEST_IN(tc_malformed, test_embedded_nul)
 
 START_TEST(test_bad_line_after_good_ones)
 {
@@ -413,6 +443,7 @@ START_TEST(test_bad_line_after_good_ones)
 	ck_assert_uint_eq(c.n, 2);
 }
 END_TEST
+TEST_IN(tc_malformed, test_bad_line_after_good_ones)
 
 START_TEST(test_random_bytes_never_crash)
 {
@@ -437,6 +468,7 @@ START_TEST(test_random_bytes_never_crash)
 	}
 }
 END_TEST
+TEST_IN(tc_malformed, test_random_bytes_never_crash)
 
 /* ----------------------------------------------------------- callback */
 
@@ -469,6 +501,7 @@ START_TEST(test_callback_abort)
 	ck_assert_uint_eq(c.n, 3);
 }
 END_TEST
+TEST_IN(tc_callback, test_callback_abort)
 
 START_TEST(test_callback_abort_before_bad_line)
 {
@@ -481,48 +514,6 @@ START_TEST(test_callback_abort_before_bad_line)
 	ck_assert_int_eq(usbip_vhci_parse_status(text, strlen(text), collect, &c), 1);
 }
 END_TEST
+TEST_IN(tc_callback, test_callback_abort_before_bad_line)
 
-static Suite *vhci_status_suite(void)
-{
-	Suite *s = suite_create("vhci-status");
-	TCase *tc;
-
-	tc = tcase_create("formats");
-	add_test(tc, test_current_format);
-	add_test(tc, test_current_format_full_controller);
-	add_test(tc, test_unpadded_sockfd);
-	add_test(tc, test_not_ready_sockfd);
-	add_test(tc, test_pointer_format);
-	add_test(tc, test_pre413_used_ports);
-	add_test(tc, test_empty_text);
-	add_test(tc, test_no_trailing_newline);
-	add_test(tc, test_len_is_respected);
-	add_test(tc, test_tabs_and_extra_spaces);
-	add_test(tc, test_limits_accepted);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("malformed");
-	add_test(tc, test_too_few_fields);
-	add_test(tc, test_too_many_fields);
-	add_test(tc, test_bad_numbers);
-	add_test(tc, test_bad_hub);
-	add_test(tc, test_busid_too_long);
-	add_test(tc, test_embedded_nul);
-	add_test(tc, test_bad_line_after_good_ones);
-	add_test(tc, test_random_bytes_never_crash);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("callback");
-	add_test(tc, test_callback_abort);
-	add_test(tc, test_callback_abort_before_bad_line);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("pre-4.13 and CRLF");
-	add_test(tc, test_pre413_free_ports);
-	add_test(tc, test_crlf);
-	suite_add_tcase(s, tc);
-
-	return s;
-}
-
-TEST_MAIN(vhci_status_suite)
+TEST_MAIN("vhci-status")
