@@ -6,8 +6,8 @@ pkgs="build-essential autoconf automake libtool pkg-config \
 	libudev-dev libkmod-dev libglib2.0-dev check \
 	umockdev libumockdev-dev usbip usb.ids strace python3 iproute2 \
 	systemd libsystemd-dev clang libclang-rt-dev \
-	python3-gi gir1.2-umockdev-1.0 valgrind util-linux"
-[ "$1" = "--vm" ] && pkgs="$pkgs qemu-system-x86 busybox-static cpio kmod xz-utils"
+	python3-gi gir1.2-umockdev-1.0 valgrind util-linux kmod"
+[ "$1" = "--vm" ] && pkgs="$pkgs qemu-system-x86 busybox-static cpio xz-utils"
 missing=
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
