@@ -7,7 +7,7 @@
 set -e
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
-tests/install-deps.sh --vm
+tests/scripts/install-deps.sh --vm
 [ -x configure ] || ./autogen.sh > /dev/null
 mkdir -p build && cd build
 [ -f Makefile ] || ../configure > configure.out

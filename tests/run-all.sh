@@ -23,7 +23,7 @@ count_automake() {
 stage_failed() { echo "FAIL: stage $1"; fail=$((fail + 1)); }
 
 log "dependencies"
-tests/install-deps.sh $([ -z "${SKIP_VM:-}" ] && echo --vm) || { echo "cannot install dependencies"; exit 1; }
+tests/scripts/install-deps.sh $([ -z "${SKIP_VM:-}" ] && echo --vm) || { echo "cannot install dependencies"; exit 1; }
 
 log "build"
 [ -x configure ] || ./autogen.sh > /dev/null || exit 1

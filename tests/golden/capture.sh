@@ -11,6 +11,8 @@
 # Every case: <testbed>__<slug>.out / .err / .rc, optionally .writes (file writes
 # seen by strace: path [open flags] <- bytes = result) and .after (write-target
 # files read back from the testbed after the run; see fixtures/tb-run.sh -a).
+# Every traced run goes through tests/lib/strace.sh (strace with LeakSanitizer
+# off, so a sanitized build of ours can be captured too).
 set -u
 G=$(cd "$(dirname "$0")" && pwd)
 F=$(cd "$G/../fixtures" && pwd)
@@ -22,7 +24,7 @@ P=${GOLDEN_PORT:-43240}
 NOPORT=${GOLDEN_NOPORT:-43299}     # nothing listens there
 if [ -n "${BIN_DIR:-}" ]; then export PATH="$BIN_DIR:$PATH"; fi
 export LC_ALL=C
-ST="strace -f -xx -s 4096 -e trace=openat,open,creat,write,close,mkdir,unlink,rmdir,unlinkat"
+ST="$G/../lib/strace.sh -f -xx -s 4096 -e trace=openat,open,creat,write,close,mkdir,unlink,rmdir,unlinkat"
 CASES=$OUT/cases.tsv
 : > "$CASES"
 

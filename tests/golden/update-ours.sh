@@ -14,7 +14,7 @@ if [ -z "$got" ]; then
 	"$G/capture.sh" "$got" > "$got/capture.log" 2>&1
 fi
 mkdir -p "$G/ours"
-normalize() { "$G/../normalize-output.sh" "$@"; }
+normalize() { "$G/../lib/normalize-output.sh" "$@"; }
 while IFS=$'\t' read -r case _; do
 	for ext in out rc err after; do
 		[ -e "$G/$case.$ext" ] || [ -e "$got/$case.$ext" ] || continue

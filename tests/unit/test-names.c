@@ -384,7 +384,7 @@ static bool use_system_ids(void)
 			return true;
 		}
 	}
-	fprintf(stderr, "no system usb.ids; real-file lookups not tested\n");
+	test_cannot_run("no system usb.ids; real-file lookups not tested");
 	return false;
 }
 

@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # Runs INSIDE a testbed (via tb-run.sh): start usbipd, run client cases, stop usbipd.
 # usage: session.sh OUTDIR PREFIX PORT [USBIPD-ARGS...] < cases
 #   cases: one per line, "<slug> <shell command>"; each command's stdout/stderr/exit
@@ -9,16 +9,15 @@
 # In every .err, "connection from <addr>:<ephemeral port>" is normalised to ":PORT".
 out=$1 pre=$2 port=$3; shift 3
 tools=$(cd "$(dirname "$0")" && pwd)
-ST="strace -f -xx -s 4096 -e trace=openat,open,creat,write,close,mkdir,unlink,rmdir,unlinkat"
+. "$tools/../../lib/tap.sh"     # start_usbipd, STRACE
+set +u
+ST="$STRACE -f -xx -s 4096 -e trace=openat,open,creat,write,close,mkdir,unlink,rmdir,unlinkat"
 tmp=$(mktemp -d)
-$ST -o "$tmp/usbipd.strace" sh -c 'echo $$ > "$1"; shift; exec usbipd "$@"' sh \
-    "$tmp/pid" -t "$port" "$@" 2> "$out/${pre}__usbipd.err" &
-spid=$!
-i=0
-while ! grep -q "listening on" "$out/${pre}__usbipd.err" 2>/dev/null; do
-    i=$((i+1)); [ $i -gt 600 ] && { echo "usbipd did not start" >&2; break; }
-    sleep 0.1
-done
+# Under strace on a loaded machine usbipd can take long to start.
+USBIPD_WAIT=60 start_usbipd "$out/${pre}__usbipd.err" \
+    $ST -o "$tmp/usbipd.strace" sh -c 'echo $$ > "$1"; shift; exec usbipd "$@"' sh \
+    "$tmp/pid" -t "$port" "$@" || echo "usbipd did not start" >&2
+spid=$usbipd_pid
 while read -r slug cmd; do
     case $slug in ""|"#"*) continue;; esac
     b="$out/${pre}__$slug"

@@ -5,9 +5,7 @@
 1 with a clear message, within a bounded time, with bounded memory, and never
 crash.  Then terminal safety: paths, bus ids and port records with escape
 sequences are printed escaped, never raw.  Runs in a umockdev testbed with a
-free vhci (test-hostile-server.sh); prints TAP.
-
-Environment: OUR_USBIP.
+free vhci; prints TAP.
 """
 import os
 import re
@@ -17,11 +15,12 @@ import subprocess
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from harness import USBIP, in_testbed  # noqa: E402
 from taplib import tap, done  # noqa: E402
 from usbipwire import FakeServer, INTERFACE as INTF, device, op as header  # noqa: E402
 
-USBIP = os.environ["OUR_USBIP"]
+in_testbed("vhci-empty.umockdev")
 TIMEOUT = 2            # the client's --timeout for these tests, seconds
 TIME_BOUND = TIMEOUT * 2 + 2
 MEM_BOUND_KB = 64 * 1024

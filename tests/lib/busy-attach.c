@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * LD_PRELOAD shim for tests/attach-busy.py: writes to a vhci_hcd "attach"
- * file fail with EBUSY, as when another process takes the port between our
- * reading of the status file and our write (the kernel answers EBUSY then).
+ * LD_PRELOAD shim for tests/integration/test-client-attach-busy.py: writes
+ * to a vhci_hcd "attach" file fail with EBUSY, as when another process takes
+ * the port between our reading of the status file and our write (the kernel
+ * answers EBUSY then).
  * umockdev cannot make a sysfs write fail, hence this shim.
  *
  *   BUSY_ATTACH_FAIL=N        the first N attach writes fail (default 0)

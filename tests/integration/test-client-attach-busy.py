@@ -5,10 +5,8 @@ between our reading of the status file and our write.  We must read the
 ports again and try another free one, never the same one twice, and give up
 with a clear message once every free port has been tried.  Runs in a
 umockdev testbed with vhci-small (port 0 used, 1-7 free high speed, 9-15
-free super speed) and tests/busy-attach.c preloaded into the client; prints
-TAP.
-
-Environment: OUR_USBIP, REF_USBIP (Debian's usbip), BUSY_ATTACH_SO.
+free super speed) and tests/lib/busy-attach.c preloaded into the client;
+prints TAP.
 """
 import os
 import shutil
@@ -16,12 +14,17 @@ import subprocess
 import sys
 import tempfile
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from harness import REF_USBIP, TOP_BUILDDIR, USBIP, in_testbed  # noqa: E402
 from taplib import tap, done  # noqa: E402
 from usbipwire import FakeServer, device, op  # noqa: E402
 
-USBIP = os.environ["OUR_USBIP"]
-REF_USBIP = os.environ.get("REF_USBIP", "/usr/sbin/usbip")
+# Built by make check (check_LTLIBRARIES).
+BUSY_ATTACH_SO = os.path.join(TOP_BUILDDIR, "tests", "lib", ".libs", "busy-attach.so")
+if not os.path.exists(BUSY_ATTACH_SO):
+    print("Bail out! %s not built" % BUSY_ATTACH_SO)
+    sys.exit(1)
+in_testbed("vhci-small.umockdev", "-R")
 VHCI = "/sys/devices/platform/vhci_hcd.0"
 STATUS = VHCI + "/status"
 HS_FREE = list(range(1, 8))
@@ -39,7 +42,7 @@ def attach(fail, new_status=None, usbip=USBIP, timeout=30):
     log = os.path.join(work, "attach.log")
     if os.path.exists(log):
         os.unlink(log)
-    env = dict(os.environ, LD_PRELOAD=os.environ["BUSY_ATTACH_SO"] + ":" +
+    env = dict(os.environ, LD_PRELOAD=BUSY_ATTACH_SO + ":" +
                os.environ.get("LD_PRELOAD", ""),
                BUSY_ATTACH_FAIL=str(fail), BUSY_ATTACH_LOG=log)
     if new_status is not None:

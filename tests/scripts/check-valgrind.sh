@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # `make check-valgrind`: the CLI and the daemon under valgrind memcheck, in
 # umockdev testbeds; any memcheck error or definite leak fails the case.
-. "$(dirname "$0")/tap.sh"
+. "$(dirname "$0")/../lib/tap.sh"
 require_root
 command -v valgrind > /dev/null || { echo "Bail out! valgrind missing"; exit 1; }
 export LD_LIBRARY_PATH=$abs_top_builddir/lib/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
@@ -41,12 +41,12 @@ vg 0 vudc.umockdev -- list -d
 
 # The daemon serving the client, both under memcheck.
 "$TB_RUN" -R host-bound.umockdev:vhci-empty.umockdev -- bash -c '
-	'"$VG"' '"$dbin"' -t 13290 2> "$1.d" & d=$!
-	for i in $(seq 100); do grep -q "listening on" "$1.d" && break; sleep 0.1; done
+	. "$2"
+	start_usbipd "$1.d" '"$VG"' '"$dbin"' -t 13290
 	'"$VG"' '"$bin"' -t 13290 list -r 127.0.0.1 > /dev/null 2> "$1.c1"; echo "list $?" > "$1.rc"
 	'"$VG"' '"$bin"' -t 13290 attach -r 127.0.0.1 -b 1-1 > /dev/null 2> "$1.c2"; echo "attach $?" >> "$1.rc"
 	'"$VG"' '"$bin"' -t 13290 attach -r 127.0.0.1 -b 9-9 > /dev/null 2> "$1.c3"; echo "attach-unknown $?" >> "$1.rc"
-	kill -TERM $d; wait $d; echo "usbipd $?" >> "$1.rc"' sh "$log"
+	kill -TERM $usbipd_pid; wait $usbipd_pid; echo "usbipd $?" >> "$1.rc"' sh "$log" "$TESTS_LIB/tap.sh"
 # Each client run and the daemon must end with its normal status.
 while read -r what rc; do
 	case $what in attach-unknown) want=1 ;; *) want=0 ;; esac

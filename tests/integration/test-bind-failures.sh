@@ -2,12 +2,12 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # bind and unbind when a sysfs write fails after the device left its driver:
 # the device must be probed again, never left without a driver.  umockdev
-# cannot fail a write, so tests/fault-shim.c fails the chosen one and logs
+# cannot fail a write, so tests/lib/fault-shim.c fails the chosen one and logs
 # every sysfs write in order.  host-bound: 1-7 is bound to "usb", 1-1 to
 # usbip-host.
-. "$(dirname "$0")/tap.sh"
+. "$(dirname "$0")/../lib/tap.sh"
 require_root
-SHIM=$abs_top_builddir/tests/.libs/fault-shim.so
+SHIM=$abs_top_builddir/tests/lib/.libs/fault-shim.so
 [ -f "$SHIM" ] || { echo "Bail out! $SHIM not built"; exit 1; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

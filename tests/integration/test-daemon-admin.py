@@ -3,9 +3,7 @@
 """usbipd as an administrator runs it: access control, configuration file and
 its precedence, SIGHUP reload, connection cap, keepalive on exported
 connections, socket activation.  Runs inside the host-bound umockdev testbed
-(test-daemon-admin.sh) and prints TAP.
-
-Environment: OUR_USBIPD, WORK.
+and prints TAP.
 """
 import os
 import re
@@ -15,52 +13,19 @@ import subprocess
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from harness import STRACE, USBIPD, Usbipd, in_testbed, require_program, work_dir  # noqa: E402
 from taplib import tap, done  # noqa: E402
-from usbipwire import devlist, imp, op  # noqa: E402
+from usbipwire import devlist, imp, op, serves  # noqa: E402
 
-USBIPD = os.environ["OUR_USBIPD"]
-WORK = os.environ["WORK"]
+require_program("systemd-socket-activate")
+in_testbed("host-bound.umockdev")
+WORK = work_dir()
 
 
-
-
-class Daemon:
-    def __init__(self, args, log_name, wait_for="listening on", wrap=None):
-        self.log = os.path.join(WORK, log_name)
-        cmd = (wrap or []) + [USBIPD] + args
-        env = dict(os.environ)
-        if wrap and wrap[0] == "strace":
-            # LeakSanitizer stops threads with ptrace, which strace already holds.
-            env["ASAN_OPTIONS"] = env.get("ASAN_OPTIONS", "") + ":detect_leaks=0"
-        self.p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=open(self.log, "w"),
-                                  env=env)
-        self.wait_log(wait_for)
-
-    def text(self):
-        return open(self.log).read()
-
-    def wait_log(self, what, timeout=10):
-        end = time.time() + timeout
-        while time.time() < end:
-            if what in self.text():
-                return True
-            time.sleep(0.05)
-        return False
-
-    def stop(self):
-        # Under a wrapper (strace) the daemon is the wrapper's child: signal it.
-        kids = []
-        for tid in os.listdir("/proc/%d/task" % self.p.pid):
-            with open("/proc/%d/task/%s/children" % (self.p.pid, tid)) as f:
-                kids += [int(k) for k in f.read().split()]
-        for pid in kids or [self.p.pid]:
-            os.kill(pid, signal.SIGTERM)
-        try:
-            return self.p.wait(5)
-        except subprocess.TimeoutExpired:
-            self.p.kill()
-            return None
+def Daemon(args, log_name, wait_for="listening on", wrap=()):
+    """Our usbipd logging to WORK/LOG_NAME, once WAIT_FOR is in its log."""
+    return Usbipd(args, os.path.join(WORK, log_name), ready=wait_for, wrap=wrap)
 
 
 def write(path, text):
@@ -94,8 +59,7 @@ d = Daemon(["-t", "13260", "--listen", "127.0.0.1", "--listen", "[::1]"], "liste
            wait_for="listening on ::1:13260")
 tap("listening on 127.0.0.1:13260" in d.text() and "0.0.0.0" not in d.text(),
     "--listen binds the given addresses only", d.text())
-tap(len(devlist(13260) or b"") > 12 and
-    len(devlist(13260, host="::1", family=socket.AF_INET6) or b"") > 12,
+tap(serves(13260) and serves(13260, host="::1", family=socket.AF_INET6),
     "served on 127.0.0.1 and [::1]")
 tap(devlist(13260, host="127.0.0.2") is None, "127.0.0.2 is not listened on")
 d.stop()
@@ -144,19 +108,19 @@ tap(p.returncode == 1 and "missing.conf" in p.stderr, "missing --config file: ex
 # --- SIGHUP reload --------------------------------------------------------
 write(conf, "[usbipd]\ntcp-port=13265\n")
 d = Daemon(["--config", conf], "hup.log")
-tap(len(devlist(13265) or b"") > 12, "before reload: 127.0.0.1 served")
+tap(serves(13265), "before reload: 127.0.0.1 served")
 write(conf, "[usbipd]\ntcp-port=13265\nallow=127.0.0.2\n")
 d.p.send_signal(signal.SIGHUP)
 d.wait_log("reloading configuration")
 time.sleep(0.2)
 tap(devlist(13265) == b"", "after SIGHUP the new allow list denies 127.0.0.1", d.text())
-tap(len(devlist(13265, source="127.0.0.2") or b"") > 12, "after SIGHUP 127.0.0.2 is served")
+tap(serves(13265, source="127.0.0.2"), "after SIGHUP 127.0.0.2 is served")
 write(conf, "[usbipd]\nallow=not-an-address\n")
 d.p.send_signal(signal.SIGHUP)
 d.wait_log("previous settings stay")
 time.sleep(0.2)
 tap("previous settings stay in force" in d.text() and
-    len(devlist(13265, source="127.0.0.2") or b"") > 12,
+    serves(13265, source="127.0.0.2"),
     "a bad file on reload is logged and the old settings stay", d.text())
 tap(d.stop() == 0, "stops cleanly after reloads")
 
@@ -170,14 +134,13 @@ tap("too many connections in progress" in d.text(), "cap logged", d.text())
 for s in silent:
     s.close()
 time.sleep(0.3)
-tap(len(devlist(13266) or b"") > 12, "served again once the silent ones are gone")
+tap(serves(13266), "served again once the silent ones are gone")
 d.stop()
 
 # --- out of file descriptors: no busy loop --------------------------------
 d = Daemon(["-t", "13269", "--max-handshakes", "1000", "--timeout", "30"], "emfile.log",
            wrap=["prlimit", "--nofile=48:48"])
-daemon_pid = int(open("/proc/%d/task/%d/children" % (d.p.pid, d.p.pid)).read().split()[0]) \
-    if open("/proc/%d/task/%d/children" % (d.p.pid, d.p.pid)).read().strip() else d.p.pid
+daemon_pid = d.pid()
 silent = []
 for _ in range(80):
     try:
@@ -201,14 +164,14 @@ tap(used < 0.5 and lines < 60,
 for s in silent:
     s.close()
 time.sleep(0.5)
-tap(len(devlist(13269) or b"") > 12, "serves again once descriptors are free")
+tap(serves(13269), "serves again once descriptors are free")
 d.stop()
 
 # --- keepalive set on the connection handed to the kernel -----------------
 trace = os.path.join(WORK, "ka.strace")
 d = Daemon(["-t", "13267", "--keepalive-idle", "7", "--keepalive-interval", "3",
             "--keepalive-count", "4"], "ka.log",
-           wrap=["strace", "-f", "-o", trace, "-e", "trace=setsockopt,write"])
+           wrap=[STRACE, "-f", "-o", trace, "-e", "trace=setsockopt,write"])
 s = socket.create_connection(("127.0.0.1", 13267))
 s.sendall(imp(b"1-1"))
 s.settimeout(3)
@@ -243,7 +206,7 @@ r = devlist(13268, timeout=10)
 tap(r is not None and len(r) > 12, "serves the connection that activated it", repr(r))
 tap("listening on 127.0.0.1:13268 (socket activation)" in d.text(),
     "takes its socket from LISTEN_FDS", d.text())
-tap(len(devlist(13268) or b"") > 12, "keeps serving on the activated socket")
+tap(serves(13268), "keeps serving on the activated socket")
 tap("listening on 0.0.0.0" not in d.text(), "opens no socket of its own when activated")
 d.stop()
 

@@ -62,6 +62,13 @@ def devlist(port, **kw):
     return out if end == "closed" else None
 
 
+def serves(port, **kw):
+    """True when a DEVLIST request gets a whole reply (at least its header and
+    device count) before the server closes: the server is up and answering."""
+    r = devlist(port, **kw)
+    return r is not None and len(r) > 12
+
+
 def busids(reply):
     """The bus ids of the devices in a DEVLIST reply, in order."""
     ids, off = [], 12

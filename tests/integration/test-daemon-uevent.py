@@ -1,26 +1,27 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-or-later
 """usbipd keeps its device list current from uevents instead of rescanning
-sysfs per request.  Runs under umockdev-wrapper with the umockdev testbed API
+sysfs per request: bind, unbind, unplug and status changes show in the next
+DEVLIST.  Runs under umockdev-wrapper with the umockdev testbed API
 (python3-gi), which can send uevents to the daemon; prints TAP.
-
-usage: daemon-uevent.py USBIPD FIXTURE
 """
 import os
 import re
-import subprocess
 import sys
-import time
 
-import gi
-gi.require_version("UMockdev", "1.0")
-from gi.repository import UMockdev  # noqa: E402
-
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from harness import FIXTURES, USBIPD, Usbipd, in_umockdev_wrapper, real_binary  # noqa: E402
 from taplib import tap, done  # noqa: E402
 from usbipwire import busids, devlist as wire_devlist  # noqa: E402
 
-usbipd, fixture = sys.argv[1], sys.argv[2]
+in_umockdev_wrapper()
+import gi  # noqa: E402
+gi.require_version("UMockdev", "1.0")
+from gi.repository import UMockdev  # noqa: E402
+
+# The libtool wrapper would run outside the preload; call the real binary.
+usbipd = real_binary(USBIPD)
+fixture = os.path.join(FIXTURES, "host-bound.umockdev")
 PORT = 13271
 USB1 = "/sys/devices/pci0000:00/0000:00:14.0/usb1"
 
@@ -34,12 +35,8 @@ tb = UMockdev.Testbed.new()
 tb.add_from_file(fixture)
 root = tb.get_root_dir()
 log = os.path.join(root, "usbipd.log")
-env = dict(os.environ, UMOCKDEV_DIR=root)
-p = subprocess.Popen([usbipd, "-d", "-t", str(PORT)], env=env, stderr=open(log, "w"))
-for _ in range(100):
-    if "listening on" in open(log).read():
-        break
-    time.sleep(0.05)
+d = Usbipd(["-d", "-t", str(PORT)], log, binary=usbipd,
+           env=dict(os.environ, UMOCKDEV_DIR=root))
 
 
 def rescans():
@@ -94,6 +91,5 @@ now = devlist()
 tap("1-2" not in now, "unplug (remove uevent): 1-2 gone from the next DEVLIST", now)
 tap(set(now) == set(first) - {"1-2"}, "the other devices are unchanged", "%s\n%s" % (first, now))
 
-p.terminate()
-tap(p.wait(5) == 0, "usbipd stops cleanly")
+tap(d.stop() == 0, "usbipd stops cleanly")
 done()

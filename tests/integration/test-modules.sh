@@ -3,15 +3,15 @@
 # Kernel module load failures, each reported by its cause (lib/modules.c):
 # not in the module tree (names the kernel package), not root, a kernel
 # without modules, blacklisted, libkmod failing to start or to read the
-# index.  tests/fault-shim.c points libkmod at a fake module tree built here
+# index.  tests/lib/fault-shim.c points libkmod at a fake module tree built here
 # with depmod (the modules are copies of /bin/true: depmod indexes any ELF
 # file) and fails the module syscalls, so nothing reaches the kernel.
-. "$(dirname "$0")/tap.sh"
+. "$(dirname "$0")/../lib/tap.sh"
 require_root
-SHIM=$abs_top_builddir/tests/.libs/fault-shim.so
+SHIM=$abs_top_builddir/tests/lib/.libs/fault-shim.so
 [ -f "$SHIM" ] || { echo "Bail out! $SHIM not built"; exit 1; }
 command -v depmod > /dev/null || PATH=$PATH:/sbin:/usr/sbin
-command -v depmod > /dev/null || { echo "Bail out! depmod missing (kmod package)"; exit 1; }
+command -v depmod > /dev/null || missing "depmod (package kmod, tests/scripts/install-deps.sh)"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 rel=$(uname -r)
@@ -42,15 +42,15 @@ try() {
 	err=$(env $vars SHIM="$SHIM" "$TB_RUN" none -- sh -c \
 		'LD_PRELOAD="$SHIM:$LD_PRELOAD" exec "$@"' sh "$USBIP" port 2>&1 > /dev/null)
 	rc=$?
-	local missing="" line
+	local absent="" line
 	IFS='|' read -ra lines <<< "$want"
 	for line in "${lines[@]}"; do
-		grep -qF -- "$line" <<< "$err" || missing="$missing [$line]"
+		grep -qF -- "$line" <<< "$err" || absent="$absent [$line]"
 	done
-	if [ "$rc" = 1 ] && [ -z "$missing" ] && { [ -z "$unwanted" ] || ! grep -qF -- "$unwanted" <<< "$err"; }; then
+	if [ "$rc" = 1 ] && [ -z "$absent" ] && { [ -z "$unwanted" ] || ! grep -qF -- "$unwanted" <<< "$err"; }; then
 		ok "$name"
 	else
-		not_ok "$name" "rc=$rc; missing:$missing; must not say: $unwanted" "stderr:" "$err"
+		not_ok "$name" "rc=$rc; missing:$absent; must not say: $unwanted" "stderr:" "$err"
 	fi
 }
 

@@ -6,11 +6,8 @@
 # differences (upstream bugs we fix, clearer messages) are pinned in
 # tests/golden/ours/<case>.<ext>, listed with their reason in
 # tests/golden/ours/REASONS.
-. "$(dirname "$0")/tap.sh"
+. "$(dirname "$0")/../lib/tap.sh"
 require_root
-# capture.sh runs everything under strace, and LeakSanitizer cannot work under
-# ptrace; leaks are checked by the other suites and check-valgrind.
-export ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0"
 bin=$(ours_bin_dir)
 got=$(mktemp -d)
 trap 'rm -rf "$bin" "$got"' EXIT
@@ -18,7 +15,7 @@ trap 'rm -rf "$bin" "$got"' EXIT
 BIN_DIR=$bin "$GOLDEN/capture.sh" "$got" > "$got/capture.log" 2>&1 ||
 	{ not_ok "capture runs" "$(tail -20 "$got/capture.log")"; tap_done; exit; }
 
-normalize() { "$abs_top_srcdir/tests/normalize-output.sh" "$@"; }
+normalize() { "$TESTS_LIB/normalize-output.sh" "$@"; }
 
 while IFS=$'\t' read -r case _; do
 	for ext in out rc err after; do

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Installs what building and testing need on Debian 12 (run as root).
-# Usage: tests/install-deps.sh [--vm]    (--vm adds QEMU and the VM test tools)
+# Usage: tests/scripts/install-deps.sh [--vm]    (--vm adds QEMU and the VM test tools)
 set -e
 pkgs="build-essential autoconf automake libtool pkg-config \
 	libudev-dev libkmod-dev libglib2.0-dev check \
