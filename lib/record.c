@@ -138,10 +138,10 @@ static int replace_file(int dfd, const char *name, const char *line, size_t len)
 		return -errno;
 	/* 0644 whatever the umask: `usbip port` reads it, nothing runs it. */
 	r = fchmod(fd, 0644) < 0 ? -errno : 0;
+	/* No fsync: a record describes the running kernel's ports and means
+	 * nothing after a crash; the rename alone keeps readers from halves. */
 	if (!r)
 		r = write_all(fd, line, len);
-	if (!r && fsync(fd) < 0)
-		r = -errno;
 	if (close(fd) < 0 && !r && errno != EINTR)
 		r = -errno;
 	if (!r && renameat(dfd, tmp, dfd, name) < 0)
