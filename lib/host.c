@@ -411,6 +411,27 @@ static int write_logged(struct usbip_ctx *ctx, const char *path, const char *val
 	return r;
 }
 
+/*
+ * Gives a device that lost its driver back to the driver core, so a failed
+ * bind or unbind never leaves it with none: with @del, first drop its entry
+ * from usbip-host's table, or the stub would take it again.  Not "rebind":
+ * for a device the stub never probed it oopses kernel 6.1.
+ */
+static void reprobe(struct usbip_ctx *ctx, const char *busid, bool del)
+{
+	int r;
+
+	if (del) {
+		r = sysfs_writef(USBIP_HOST_DRV_DIR "/match_busid", "del %s", busid);
+		if (r < 0)
+			DBG(ctx, "drop %s from the match table: %s", busid, strerror(-r));
+	}
+	r = sysfs_write("/sys/bus/usb/drivers_probe", busid);
+	if (r < 0)
+		ERR(ctx, "%s may be left without a driver: reprobe failed: %s; replug it",
+		    busid, strerror(-r));
+}
+
 USBIP_EXPORT int usbip_bind(struct usbip_ctx *ctx, const char *busid)
 {
 	struct udev_device *d;
@@ -450,19 +471,15 @@ USBIP_EXPORT int usbip_bind(struct usbip_ctx *ctx, const char *busid)
 	}
 	snprintf(path, sizeof(path), "add %s", busid);
 	r = write_logged(ctx, USBIP_HOST_DRV_DIR "/match_busid", path);
-	if (r < 0)
-		goto out;
-	r = write_logged(ctx, USBIP_HOST_DRV_DIR "/bind", busid);
 	if (r < 0) {
-		int r2;
-
-		/* Drop the table entry and let the old driver probe the device again.
-		 * Not "rebind": for a device the stub never probed it oopses 6.1. */
-		sysfs_writef(USBIP_HOST_DRV_DIR "/match_busid", "del %s", busid);
-		r2 = sysfs_write("/sys/bus/usb/drivers_probe", busid);
-		if (r2 < 0)
-			DBG(ctx, "reprobe %s: %s", busid, strerror(-r2));
+		/* No entry was added: a probe gives the device its old driver. */
+		if (drv)
+			reprobe(ctx, busid, false);
+		goto out;
 	}
+	r = write_logged(ctx, USBIP_HOST_DRV_DIR "/bind", busid);
+	if (r < 0)
+		reprobe(ctx, busid, true);
 out:
 	udev_device_unref(d);
 	return r;
@@ -488,9 +505,16 @@ USBIP_EXPORT int usbip_unbind(struct usbip_ctx *ctx, const char *busid)
 		goto out;
 	snprintf(del, sizeof(del), "del %s", busid);
 	r = write_logged(ctx, USBIP_HOST_DRV_DIR "/match_busid", del);
-	if (r < 0)
+	if (r < 0) {
+		/* Still in the table: a probe hands it back to usbip-host, as it was,
+		 * rather than leave it driverless. */
+		reprobe(ctx, busid, false);
 		goto out;
+	}
+	/* "rebind" is safe here: the stub had probed this device. */
 	r = write_logged(ctx, USBIP_HOST_DRV_DIR "/rebind", busid);
+	if (r < 0)
+		reprobe(ctx, busid, false);
 out:
 	udev_device_unref(d);
 	return r;

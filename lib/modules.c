@@ -23,15 +23,38 @@ static void kmod_log_to_ctx(void *data, int priority, const char *file, int line
 	usbip_log(ctx, LOG_DEBUG, file, line, fn, "libkmod: %s", msg);
 }
 
-static void explain_missing(struct usbip_ctx *ctx, const char *name, int err)
+/*
+ * Why a module could not be loaded decides what the user must do, so each
+ * cause has its own message: not root, not in the kernel's module tree (name
+ * the package that ships it), a kernel without modules, blacklisted, or
+ * libkmod itself failing.  The "missing" wording is pinned by the golden
+ * suite (this machine has no module tree).
+ */
+static void explain(struct usbip_ctx *ctx, const char *name, int err)
 {
 	struct utsname u;
 
 	uname(&u);
 	ERR(ctx, "cannot load kernel module %s: %s", name, strerror(-err));
-	ERR(ctx, "it ships with the kernel: install linux-image-%s (Debian) or "
-	    "linux-modules-extra-%s (Ubuntu), or run: modprobe %s", u.release,
-	    u.release, name);
+	switch (err) {
+	case -ENOENT:
+		ERR(ctx, "it ships with the kernel: install linux-image-%s (Debian) or "
+		    "linux-modules-extra-%s (Ubuntu), or run: modprobe %s", u.release,
+		    u.release, name);
+		break;
+	case -EPERM:
+	case -EACCES:
+		ERR(ctx, "loading a kernel module needs root (CAP_SYS_MODULE): run this "
+		    "command as root, or load it first with: sudo modprobe %s", name);
+		break;
+	case -ENOSYS:
+		ERR(ctx, "kernel %s was built without module support: %s must be built "
+		    "into it", u.release, name);
+		break;
+	default:
+		ERR(ctx, "the kernel refused it: its log (dmesg) says why");
+		break;
+	}
 }
 
 /* The driver directory each module creates: present means loaded. */
@@ -54,42 +77,67 @@ USBIP_EXPORT int usbip_load_module(struct usbip_ctx *ctx, const char *name)
 {
 	struct kmod_ctx *kctx;
 	struct kmod_list *list = NULL, *it;
-	int r, loaded = 0;
+	const char *dir;
+	struct stat st;
+	int r;
 
 	if (driver_present(name))
 		return 0;
+	errno = 0;
 	kctx = kmod_new(NULL, NULL);
 	if (!kctx) {
-		explain_missing(ctx, name, -ENOENT);
-		return -ENOENT;
+		r = errno > 0 ? -errno : -ENOMEM;
+		ERR(ctx, "cannot load kernel module %s: libkmod failed to start: %s", name,
+		    strerror(-r));
+		return r;
 	}
 	kmod_set_log_fn(kctx, kmod_log_to_ctx, ctx);
-	r = kmod_module_new_from_lookup(kctx, name, &list);
-	if (r < 0 || !list) {
-		r = r < 0 ? r : -ENOENT;
+	/* No module tree at all: the kernel's package is not installed. */
+	dir = kmod_get_dirname(kctx);
+	if (dir && stat(dir, &st) < 0 && errno == ENOENT) {
+		DBG(ctx, "no module tree %s", dir);
+		r = -ENOENT;
+		goto fail;
+	}
+	r = kmod_load_resources(kctx);
+	if (r < 0) {
+		ERR(ctx, "cannot load kernel module %s: libkmod cannot read the module "
+		    "index in %s: %s", name, dir ? dir : "?", strerror(-r));
+		ERR(ctx, "rebuild the index with: depmod");
 		goto out;
 	}
+	r = kmod_module_new_from_lookup(kctx, name, &list);
+	if (r < 0) {
+		ERR(ctx, "cannot load kernel module %s: libkmod lookup failed: %s", name,
+		    strerror(-r));
+		goto out;
+	}
+	r = -ENOENT;		/* an empty list: no such module in the tree */
 	kmod_list_foreach(it, list) {
 		struct kmod_module *mod = kmod_module_get_module(it);
 
+		/* 0: loaded; > 0: blacklisted (the flag that refused it). */
 		r = kmod_module_probe_insert_module(mod, KMOD_PROBE_APPLY_BLACKLIST,
 						    NULL, NULL, NULL, NULL);
 		kmod_module_unref(mod);
-		if (r == 0 || r == -EEXIST) {
-			loaded = 1;
-			r = 0;
+		if (r >= 0 || r == -EEXIST)
 			break;
-		}
 	}
 	kmod_module_unref_list(list);
+	if (r > 0) {
+		ERR(ctx, "cannot load kernel module %s: it is blacklisted in /etc/modprobe.d; "
+		    "remove the blacklist line, or load it with: modprobe %s", name, name);
+		r = -EPERM;
+		goto out;
+	}
+	if (r == 0 || r == -EEXIST) {
+		kmod_unref(kctx);
+		DBG(ctx, "loaded kernel module %s", name);
+		return 0;
+	}
+fail:
+	explain(ctx, name, r);
 out:
 	kmod_unref(kctx);
-	if (!loaded) {
-		if (r == 0 || r > 0)
-			r = -ENOENT;
-		explain_missing(ctx, name, r);
-		return r;
-	}
-	DBG(ctx, "loaded kernel module %s", name);
-	return 0;
+	return r;
 }

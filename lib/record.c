@@ -5,7 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -45,64 +45,194 @@ USBIP_EXPORT int usbip_record_parse(const char *text, size_t len, struct usbip_r
 	return 0;
 }
 
-static void record_path(struct usbip_ctx *ctx, uint32_t port, char *path, size_t size)
+/*
+ * The state directory is trusted with root's records, so it must be ours: a
+ * real directory (a planted symbolic link would send our writes elsewhere),
+ * owned by our effective uid and writable by no one else (or anyone could
+ * swap a record between our write and `usbip port`).  Returns a descriptor
+ * of it, or -errno after logging the cause; with @create a missing directory
+ * is made, mode 0700 as the kernel's tool makes it.
+ */
+static int open_state_dir(struct usbip_ctx *ctx, bool create, bool check_owner)
 {
-	snprintf(path, size, "%s/port%u", ctx->state_dir, port);
+	const char *dir = ctx->state_dir;
+	bool created = false;
+	struct stat st;
+	int dfd, r;
+
+	if (create) {
+		if (mkdir(dir, 0700) == 0)
+			created = true;
+		else if (errno != EEXIST)
+			return -errno;
+	}
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0) {
+		r = -errno;
+		if ((r == -ELOOP || r == -ENOTDIR) && lstat(dir, &st) == 0 && S_ISLNK(st.st_mode)) {
+			ERR(ctx, "%s is a symbolic link, not a directory: port records are not "
+			    "kept there; remove it", dir);
+			return -ELOOP;
+		}
+		return r;
+	}
+	if (created && fchmod(dfd, 0700) < 0)		/* whatever the umask */
+		goto fail;
+	if (fstat(dfd, &st) < 0)
+		goto fail;
+	if (!check_owner)
+		return dfd;
+	if (st.st_uid != geteuid()) {
+		ERR(ctx, "%s belongs to uid %u, not to uid %u: port records are not kept "
+		    "there; remove it, or run: chown %u %s", dir, (unsigned)st.st_uid,
+		    (unsigned)geteuid(), (unsigned)geteuid(), dir);
+		close(dfd);
+		return -EPERM;
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		ERR(ctx, "%s is writable by others (mode %04o): port records are not kept "
+		    "there; run: chmod go-w %s", dir, (unsigned)(st.st_mode & 07777), dir);
+		close(dfd);
+		return -EPERM;
+	}
+	return dfd;
+fail:
+	r = -errno;
+	close(dfd);
+	return r;
+}
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EIO;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Writes @line to a new temporary file in @dfd and renames it over @name:
+ * a reader sees the old record or the new one, never a part of either. */
+static int replace_file(int dfd, const char *name, const char *line, size_t len)
+{
+	char tmp[64];
+	int fd, r;
+
+	snprintf(tmp, sizeof(tmp), ".%s.%ld", name, (long)getpid());
+	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0 && errno == EEXIST) {
+		/* Left by a process of the same pid that died mid-write. */
+		unlinkat(dfd, tmp, 0);
+		fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+			    0644);
+	}
+	if (fd < 0)
+		return -errno;
+	/* 0644 whatever the umask: `usbip port` reads it, nothing runs it. */
+	r = fchmod(fd, 0644) < 0 ? -errno : 0;
+	/* No fsync: a record describes the running kernel's ports and means
+	 * nothing after a crash; the rename alone keeps readers from halves. */
+	if (!r)
+		r = write_all(fd, line, len);
+	if (close(fd) < 0 && !r && errno != EINTR)
+		r = -errno;
+	if (!r && renameat(dfd, tmp, dfd, name) < 0)
+		r = -errno;
+	if (r < 0)
+		unlinkat(dfd, tmp, 0);
+	return r;
 }
 
 USBIP_EXPORT int usbip_record_write(struct usbip_ctx *ctx, uint32_t port,
 				    const struct usbip_record *rec)
 {
-	char path[PATH_MAX], line[sizeof(*rec) + 4];
+	char name[32], line[sizeof(*rec) + 4];
+	struct usbip_record back;
 	struct stat st;
-	int fd, n, r = 0;
+	int dfd, n, r;
 
-	if (mkdir(ctx->state_dir, 0700) < 0 && errno != EEXIST)
-		return -errno;
-	if (stat(ctx->state_dir, &st) < 0)
-		return -errno;
-	if (!S_ISDIR(st.st_mode))
-		return -ENOTDIR;
 	n = snprintf(line, sizeof(line), "%s %s %s\n", rec->host, rec->service, rec->busid);
 	if (n < 0 || (size_t)n >= sizeof(line))
 		return -ENAMETOOLONG;
-	record_path(ctx, port, path, sizeof(path));
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0700);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, line, (size_t)n) != n)
-		r = -EIO;
-	if (close(fd) < 0 && !r)
-		r = -errno;
+	/* Only what reads back the same is stored (no space or newline inside a
+	 * field, none empty): the one format lives in usbip_record_parse. */
+	if (usbip_record_parse(line, (size_t)n, &back) < 0 ||
+	    strcmp(back.host, rec->host) || strcmp(back.service, rec->service) ||
+	    strcmp(back.busid, rec->busid))
+		return -EINVAL;
+	dfd = open_state_dir(ctx, true, true);
+	if (dfd < 0)
+		return dfd;
+	snprintf(name, sizeof(name), "port%u", port);
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
+		ERR(ctx, "%s/%s is a symbolic link, not a port record: remove it",
+		    ctx->state_dir, name);
+		r = -ELOOP;
+	} else {
+		r = replace_file(dfd, name, line, (size_t)n);
+	}
+	close(dfd);
 	return r;
 }
 
 USBIP_EXPORT int usbip_record_read(struct usbip_ctx *ctx, uint32_t port,
 				   struct usbip_record *rec)
 {
-	char path[PATH_MAX], buf[sizeof(*rec) + 4];
-	int n;
+	char name[32], buf[sizeof(*rec) + 4];
+	size_t len;
+	FILE *f;
+	int dfd, fd, r;
 
-	record_path(ctx, port, path, sizeof(path));
-	n = sysfs_read(path, buf, sizeof(buf));
-	if (n < 0) {
-		memset(rec, 0, sizeof(*rec));
-		return n;
+	/* Whatever fails, the caller gets no stale or partial fields. */
+	memset(rec, 0, sizeof(*rec));
+	dfd = open_state_dir(ctx, false, false);
+	if (dfd < 0)
+		return dfd;
+	snprintf(name, sizeof(name), "port%u", port);
+	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	r = fd < 0 ? -errno : 0;
+	close(dfd);
+	if (r < 0)
+		return r;
+	f = fdopen(fd, "r");
+	if (!f) {
+		close(fd);
+		return -ENOMEM;
 	}
-	/* sysfs_read strips the newline the format requires: put it back. */
-	if ((size_t)n + 1 < sizeof(buf))
-		buf[n++] = '\n';
-	return usbip_record_parse(buf, (size_t)n, rec);
+	len = fread(buf, 1, sizeof(buf) - 1, f);
+	if (ferror(f)) {
+		fclose(f);
+		return -EIO;
+	}
+	fclose(f);
+	/* A hand-written record may lack its final newline: one line all the same. */
+	if (len < sizeof(buf) - 1 && !memchr(buf, '\n', len))
+		buf[len++] = '\n';
+	return usbip_record_parse(buf, len, rec);
 }
 
 USBIP_EXPORT int usbip_record_remove(struct usbip_ctx *ctx, uint32_t port)
 {
-	char path[PATH_MAX];
-	int r = 0;
+	char name[32];
+	int dfd, r = 0;
 
-	record_path(ctx, port, path, sizeof(path));
-	if (unlink(path) < 0 && errno != ENOENT)
+	dfd = open_state_dir(ctx, false, false);
+	if (dfd == -ENOENT)
+		return 0;
+	if (dfd < 0)
+		return dfd;
+	snprintf(name, sizeof(name), "port%u", port);
+	if (unlinkat(dfd, name, 0) < 0 && errno != ENOENT)
 		r = -errno;
+	close(dfd);
 	/* Leave the directory when other records remain. */
 	rmdir(ctx->state_dir);
 	return r;

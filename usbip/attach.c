@@ -21,6 +21,7 @@ static int attach(struct usbip_cli *cli, const char *host, const char *busid)
 	struct usbip_record rec;
 	struct usbip_device dev;
 	struct usbip_vhci *vhci;
+	char shown[ESCAPED_SIZE(USBIP_BUSID_SIZE)];
 	int fd, r, port;
 
 	/* Open vhci first: importing a device we cannot attach would leave it
@@ -37,7 +38,8 @@ static int attach(struct usbip_cli *cli, const char *host, const char *busid)
 	}
 	r = usbip_request_import(cli->ctx, fd, busid, usbip_now_ms() + cli->timeout_ms, &dev);
 	if (r < 0) {
-		err("Attach Request for %s failed - %s", busid, usbip_strerror(r));
+		err("Attach Request for %s failed - %s", escape_text(shown, sizeof(shown), busid),
+		    usbip_strerror(r));
 		goto fail;
 	}
 	port = usbip_vhci_attach(vhci, fd, dev.busnum << 16 | (dev.devnum & 0xffff), dev.speed);
@@ -60,7 +62,8 @@ static int attach(struct usbip_cli *cli, const char *host, const char *busid)
 		/* The device is attached; only `usbip port` will lack its origin. */
 		err("record connection for port %d in %s: %s", port,
 		    usbip_get_state_dir(cli->ctx), strerror(-r));
-	dbg("attached %s from %s to port %d", busid, host, port);
+	dbg("attached %s from %s to port %d", escape_text(shown, sizeof(shown), busid), host,
+	    port);
 	return 0;
 fail:
 	close(fd);

@@ -17,11 +17,12 @@ int cli_connect(struct usbip_cli *cli, const char *host)
 bool cli_busid_ok(const char *s)
 {
 	size_t n = strnlen(s, USBIP_BUSID_SIZE);
+	char shown[ESCAPED_SIZE(USBIP_BUSID_SIZE)];
 
 	/* Same rule as for bus ids from the network: a 32-byte field with its NUL. */
 	if (usbip_busid_valid(s, n < USBIP_BUSID_SIZE ? n + 1 : USBIP_BUSID_SIZE) < 0) {
 		err("invalid bus id '%s': expected up to 31 printable characters "
-		    "without '/', such as 1-2 or 3-1.4", s);
+		    "without '/', such as 1-2 or 3-1.4", escape_text(shown, sizeof(shown), s));
 		return false;
 	}
 	return true;

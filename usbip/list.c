@@ -20,7 +20,7 @@ static void usage(void)
 static int list_remote(struct usbip_cli *cli, const char *host)
 {
 	struct usbip_devlist list;
-	char name[512];
+	char name[512], shown[ESCAPED_SIZE(USBIP_RECORD_HOST_MAX)];
 	int fd, r;
 
 	fd = cli_connect(cli, host);
@@ -39,13 +39,15 @@ static int list_remote(struct usbip_cli *cli, const char *host)
 	}
 	printf("Exportable USB devices\n");
 	printf("======================\n");
-	printf(" - %s\n", host);
+	printf(" - %s\n", escape_text(shown, sizeof(shown), host));
+	/* The bus ids and paths are the server's bytes: escaped, like the host
+	 * name typed by the user, so none can drive the terminal. */
 	for (size_t i = 0; i < list.ndev; i++) {
 		const struct usbip_device *d = &list.devs[i];
 
-		printf("%11s: %s\n", d->busid,
+		printf("%11s: %s\n", escape_text(shown, sizeof(shown), d->busid),
 		       usbip_names_product(cli->ctx, name, sizeof(name), d->idVendor, d->idProduct));
-		printf("%11s: %s\n", "", d->path);
+		printf("%11s: %s\n", "", escape_text(shown, sizeof(shown), d->path));
 		printf("%11s: %s\n", "", usbip_names_class(cli->ctx, name, sizeof(name),
 			d->bDeviceClass, d->bDeviceSubClass, d->bDeviceProtocol));
 		for (unsigned j = 0; j < d->bNumInterfaces; j++) {

@@ -12,7 +12,8 @@ static void show_port(struct usbip_cli *cli, struct usbip_vhci *vhci,
 	struct usbip_record rec;
 	uint16_t vendor = 0, product = 0;
 	uint32_t speed = 0;
-	char name[512];
+	char name[512], host[ESCAPED_SIZE(sizeof(rec.host))];
+	char service[ESCAPED_SIZE(sizeof(rec.service))], busid[ESCAPED_SIZE(sizeof(rec.busid))];
 	int r;
 
 	if (usbip_vhci_port_device(vhci, p, &speed, &vendor, &product) < 0)
@@ -22,8 +23,11 @@ static void show_port(struct usbip_cli *cli, struct usbip_vhci *vhci,
 	printf("       %s\n", usbip_names_product(cli->ctx, name, sizeof(name), vendor, product));
 	r = usbip_record_read(cli->ctx, p->port, &rec);
 	if (r == 0) {
-		printf("%10s -> usbip://%s:%s/%s\n", p->local_busid, rec.host, rec.service,
-		       rec.busid);
+		/* The record holds what the user and the server gave at attach. */
+		printf("%10s -> usbip://%s:%s/%s\n", p->local_busid,
+		       escape_text(host, sizeof(host), rec.host),
+		       escape_text(service, sizeof(service), rec.service),
+		       escape_text(busid, sizeof(busid), rec.busid));
 	} else {
 		printf("%10s -> unknown host, remote port and remote busid\n", p->local_busid);
 		err("read_record: %s/port%u: %s", usbip_get_state_dir(cli->ctx), p->port,

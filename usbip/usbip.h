@@ -6,6 +6,7 @@
 #include <syslog.h>
 
 #include "libusbip.h"
+#include "util/escape.h"
 #include "util/log.h"
 
 /* What every command gets: the library context and the global options. */

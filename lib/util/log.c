@@ -6,6 +6,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "escape.h"
 #include "log.h"
 
 static const char *progname = "usbip";
@@ -18,18 +19,17 @@ static void vlog(int priority, const char *file, int line, const char *fn,
 {
 	const char *level = priority <= LOG_ERR ? "error" :
 			    priority <= LOG_INFO ? "info" : "debug";
-	char buf[2048];
+	char msg[2048], safe[2048], buf[2048];
 	int n;
 
 	if (priority > max_priority)
 		return;
-	if (to_syslog) {
-		va_list copy;
-
-		va_copy(copy, ap);
-		vsyslog(priority, fmt, copy);
-		va_end(copy);
-	}
+	/* Messages quote bus ids, paths and host names that came from a server
+	 * or a file: no control byte of theirs may reach a terminal or the log. */
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	escape_controls(safe, sizeof(safe), msg);
+	if (to_syslog)
+		syslog(priority, "%s", safe);
 	if (!to_stderr)
 		return;
 	/* One write per line: cheap, and lines of concurrent writers stay whole. */
@@ -37,7 +37,7 @@ static void vlog(int priority, const char *file, int line, const char *fn,
 	if (priority == LOG_DEBUG)
 		n += snprintf(buf + n, sizeof(buf) - (size_t)n, "%s:%d:[%s] ", file, line, fn);
 	if ((size_t)n < sizeof(buf) - 1)
-		vsnprintf(buf + n, sizeof(buf) - (size_t)n, fmt, ap);
+		snprintf(buf + n, sizeof(buf) - (size_t)n, "%s", safe);
 	n = (int)strnlen(buf, sizeof(buf) - 1);
 	buf[n++] = '\n';
 	fflush(stderr);

@@ -15,19 +15,28 @@ if [ -z "$got" ]; then
 fi
 mkdir -p "$G/ours"
 normalize() { "$G/../lib/normalize-output.sh" "$@"; }
+# pin CASE EXT: pins our CASE.EXT where it differs from the reference's.
+pin() {
+	local case=$1 ext=$2
+	[ -e "$G/$case.$ext" ] || [ -e "$got/$case.$ext" ] || return 0
+	if cmp -s <(normalize "$ext" "$G/$case.$ext") <(normalize "$ext" "$got/$case.$ext"); then
+		rm -f "$G/ours/$case.$ext"
+	else
+		# An absent file (no writes at all) is pinned as an empty one.  The
+		# kernel release becomes KVER, as normalize-output.sh makes it: a pin
+		# must hold on any machine.
+		if [ -e "$got/$case.$ext" ]; then
+			normalize kver "$got/$case.$ext" > "$G/ours/$case.$ext"
+		else : > "$G/ours/$case.$ext"; fi
+		echo "pinned $case.$ext"
+	fi
+}
 while IFS=$'\t' read -r case _; do
 	for ext in out rc err after; do
-		[ -e "$G/$case.$ext" ] || [ -e "$got/$case.$ext" ] || continue
-		if cmp -s <(normalize "$ext" "$G/$case.$ext") <(normalize "$ext" "$got/$case.$ext"); then
-			rm -f "$G/ours/$case.$ext"
-		else
-			# An absent file (no writes at all) is pinned as an empty one.
-			# The kernel release becomes KVER, as normalize-output.sh makes
-			# it: a pin must hold on any machine.
-			if [ -e "$got/$case.$ext" ]; then
-				normalize kver "$got/$case.$ext" > "$G/ours/$case.$ext"
-			else : > "$G/ours/$case.$ext"; fi
-			echo "pinned $case.$ext"
-		fi
+		pin "$case" "$ext"
 	done
 done < "$G/cases.tsv"
+# The testbed after each usbipd session (test-compat.sh compares it too).
+for f in "$G"/*__session.after; do
+	pin "$(basename "$f" .after)" after
+done

@@ -3,9 +3,12 @@
 """Our usbip client against a scripted hostile server.  Each case answers
 `usbip list -r` or `usbip attach` with something broken; the client must exit
 1 with a clear message, within a bounded time, with bounded memory, and never
-crash.  Runs in a umockdev testbed with a free vhci; prints TAP.
+crash.  Then terminal safety: paths, bus ids and port records with escape
+sequences are printed escaped, never raw.  Runs in a umockdev testbed with a
+free vhci; prints TAP.
 """
 import os
+import re
 import socket
 import struct
 import subprocess
@@ -141,5 +144,80 @@ rc, out, err, dt = run_client(["list", "-r", "127.0.0.1"], srv.port)
 srv.close()
 tap(rc == 0 and out.count("1-1: SanDisk") == 4096,
     "4096 valid devices are listed (%.1f s)" % dt, err[-500:])
+
+# ---- Terminal safety: a server's text never reaches the terminal raw.  Every
+# byte outside printable ASCII is shown as \xNN and a backslash as \\ (usbip(8)
+# DIFFERENCES); the output holds no control byte but the newline.
+RAW = re.compile(rb"[\x00-\x09\x0b-\x1f\x7f-\xff]")
+OSC52 = b"\x1b]52;c;ZXZpbA==\x07"          # "write 'evil' to the clipboard"
+HOSTILE_PATH = b"/sys/" + OSC52 + b"/\x1b[2J\r\x9b31m\xc3\xa9\xff\\end"
+HOSTILE_PATH_SHOWN = r"/sys/\x1b]52;c;ZXZpbA==\x07/\x1b[2J\x0d\x9b31m\xc3\xa9\xff\\end"
+
+
+def run_raw(args, port=None, env=None):
+    """(rc, stdout bytes, stderr bytes) of our usbip."""
+    cmd = [USBIP, "--timeout", str(TIMEOUT)] + (["-t", str(port)] if port else []) + args
+    p = subprocess.run(cmd, capture_output=True, timeout=TIME_BOUND + 10, env=env)
+    return p.returncode, p.stdout, p.stderr
+
+
+def safe(name, rc, out, err, want_rc, shown, where):
+    """tap: exit want_rc, no raw control byte, `shown` (text) in `where`."""
+    raw = RAW.findall(out + err)
+    text = (out if where == "stdout" else err).decode("ascii", errors="replace")
+    tap(rc == want_rc and not raw and shown in text,
+        "%s: exit %d, no raw control byte, %s shows %s" % (name, want_rc, where, shown[:40]),
+        "rc=%r raw=%r\nstdout: %r\nstderr: %r" % (rc, raw[:10], out, err))
+
+
+# The path of a DEVLIST record: OSC 52, ESC, CR, a C1 CSI, UTF-8, 0xff.
+srv = Server(send_all(header(DEVLIST) + struct.pack(">I", 1) +
+                      device(path=HOSTILE_PATH) + INTF))
+rc, out, err = run_raw(["list", "-r", "127.0.0.1"], srv.port)
+srv.close()
+safe("list -r: hostile path", rc, out, err, 0, HOSTILE_PATH_SHOWN, "stdout")
+tap(b"1-1: SanDisk" in out, "list -r: hostile path: the rest of the listing is unchanged",
+    repr(out))
+
+# A backslash in a bus id is printable, but escaped so \x1b stays unambiguous.
+srv = Server(send_all(header(DEVLIST) + struct.pack(">I", 1) +
+                      device(busid=b"1-1\\x1b") + INTF))
+rc, out, err = run_raw(["list", "-r", "127.0.0.1"], srv.port)
+srv.close()
+safe("list -r: bus id with a backslash", rc, out, err, 0, r"1-1\\x1b: SanDisk", "stdout")
+
+# Control bytes in a bus id, or fields without their NUL: the record is
+# refused, and nothing of it is printed raw.
+for name, dev in [
+        ("bus id with ESC", device(busid=b"\x1b]52;c;QQ==\x07")),
+        ("bus id with CR and 0x9b", device(busid=b"1-1\r\x9b2J")),
+        ("path without NUL", device(raw_path=(b"\x1b[31m" * 52)[:256])),
+        ("bus id without NUL", device(raw_busid=b"\x1b" * 32))]:
+    srv = Server(send_all(header(DEVLIST) + struct.pack(">I", 1) + dev + INTF))
+    rc, out, err = run_raw(["list", "-r", "127.0.0.1"], srv.port)
+    srv.close()
+    safe("list -r: %s" % name, rc, out, err, 1, "invalid path or bus id", "stderr")
+
+# A bus id typed (or pasted from a server's listing) with escapes in it.
+rc, out, err = run_raw(["attach", "-r", "127.0.0.1", "-b", "1-1\x1b]52;c;QQ==\x07\r"])
+safe("attach: bus id with OSC 52", rc, out, err, 1,
+     r"invalid bus id '1-1\x1b]52;c;QQ==\x07\x0d'", "stderr")
+
+# usbip port prints the record attach left: host and bus id came from the
+# user and the server.
+STATUS = "/sys/devices/platform/vhci_hcd.0/status"
+original = open(STATUS).read()
+with open(STATUS, "w") as f:
+    f.write(original.replace("hs  0000 004 000 00000000 000000 0-0",
+                             "hs  0000 006 003 00010002 000009 3-1", 1))
+os.makedirs("/run/vhci_hcd", mode=0o700, exist_ok=True)
+with open("/run/vhci_hcd/port0", "wb") as f:
+    f.write(b"evil\x1b]52;c;QQ==\x07 3240\x9b 1-1\x1b[8m\xff\n")
+rc, out, err = run_raw(["port"])
+with open(STATUS, "w") as f:
+    f.write(original)
+os.unlink("/run/vhci_hcd/port0")
+safe("port: hostile record", rc, out, err, 0,
+     r"3-1 -> usbip://evil\x1b]52;c;QQ==\x07:3240\x9b/1-1\x1b[8m\xff", "stdout")
 
 done()

@@ -17,17 +17,28 @@ BIN_DIR=$bin "$GOLDEN/capture.sh" "$got" > "$got/capture.log" 2>&1 ||
 
 normalize() { "$TESTS_LIB/normalize-output.sh" "$@"; }
 
+# compare CASE EXT: our CASE.EXT against the pin or the reference's golden.
+compare() {
+	local case=$1 ext=$2 want d
+	want=$GOLDEN/$case.$ext
+	[ -e "$GOLDEN/ours/$case.$ext" ] && want=$GOLDEN/ours/$case.$ext
+	# .writes and .after of the reference are compared only where they exist.
+	[ -e "$want" ] || [ "$ext" != after ] || return 0
+	if d=$(diff <(normalize "$ext" "$want") <(normalize "$ext" "$got/$case.$ext")); then
+		ok "$case.$ext"
+	else
+		not_ok "$case.$ext" "expected: $want" "$d"
+	fi
+}
+
 while IFS=$'\t' read -r case _; do
 	for ext in out rc err after; do
-		want=$GOLDEN/$case.$ext
-		[ -e "$GOLDEN/ours/$case.$ext" ] && want=$GOLDEN/ours/$case.$ext
-		# .writes and .after of the reference are compared only where they exist.
-		[ -e "$want" ] || [ "$ext" != after ] || continue
-		if d=$(diff <(normalize "$ext" "$want") <(normalize "$ext" "$got/$case.$ext")); then
-			ok "$case.$ext"
-		else
-			not_ok "$case.$ext" "expected: $want" "$d"
-		fi
+		compare "$case" "$ext"
 	done
 done < "$GOLDEN/cases.tsv"
+# The testbed after each usbipd session: the port records (and their modes)
+# and the sysfs writes of all the session's clients.
+for f in "$GOLDEN"/*__session.after; do
+	compare "$(basename "$f" .after)" after
+done
 tap_done

@@ -6,11 +6,11 @@ pkgs="build-essential autoconf automake libtool pkg-config \
 	libudev-dev libkmod-dev libglib2.0-dev check \
 	umockdev libumockdev-dev usbip usb.ids strace python3 iproute2 \
 	systemd libsystemd-dev clang libclang-rt-dev \
-	python3-gi gir1.2-umockdev-1.0 valgrind util-linux procps xz-utils"
+	python3-gi gir1.2-umockdev-1.0 valgrind util-linux kmod procps xz-utils"
 # Not in a minimal Debian: procps gives /bin/kill, which `systemd-analyze verify`
 # wants for usbipd.service's ExecReload; xz-utils compresses `make distcheck`'s
-# tarball.
-[ "$1" = "--vm" ] && pkgs="$pkgs qemu-system-x86 busybox-static cpio kmod"
+# tarball (and the VM suite's 6.12 kernel modules).
+[ "$1" = "--vm" ] && pkgs="$pkgs qemu-system-x86 busybox-static cpio"
 missing=
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

@@ -4,8 +4,12 @@
  * `usbip attach` leaves for `usbip port`, parsed and stored in a temporary
  * state directory.
  */
+#include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "test-common.h"
 
@@ -229,7 +233,7 @@ START_TEST(test_write_read_remove)
 	ck_assert_uint_eq(st.st_mode & 07777, 0700);
 	ck_assert_int_eq(stat(port_path(3), &st), 0);
 	ck_assert(S_ISREG(st.st_mode));
-	ck_assert_uint_eq(st.st_mode & 07777, 0700);
+	ck_assert_uint_eq(st.st_mode & 07777, 0644);
 	ck_assert_uint_eq(read_file(port_path(3), buf, sizeof(buf)), 14);
 	ck_assert_str_eq(buf, "host 3240 1-1\n");
 
@@ -423,6 +427,192 @@ START_TEST(test_read_oversized_file)
 }
 END_TEST
 TEST_IN(tc_files, test_read_oversized_file)
+
+/* --------------------------------------------------- hostile state dir */
+
+static const struct test_group tc_hostile_state_dir = {
+	.name = "hostile state dir", .setup = setup, .teardown = teardown
+};
+
+/* The names in the state directory, sorted, joined by spaces. */
+static const char *dir_names(const char *dir)
+{
+	static char names[1024];
+	struct dirent **list;
+	int n = scandir(dir, &list, NULL, alphasort);
+
+	names[0] = '\0';
+	ck_assert_int_ge(n, 0);
+	for (int i = 0; i < n; i++) {
+		if (strcmp(list[i]->d_name, ".") && strcmp(list[i]->d_name, "..")) {
+			if (names[0])
+				strcat(names, " ");
+			strcat(names, list[i]->d_name);
+		}
+		free(list[i]);
+	}
+	free(list);
+	return names;
+}
+
+START_TEST(test_modes_whatever_the_umask)
+{
+	static const mode_t masks[] = { 0, 022, 077, 0277 };
+	struct usbip_record rec;
+	struct stat st;
+
+	make_record(&rec, "host", "3240", "1-1");
+	for (size_t i = 0; i < ARRAY_SIZE(masks); i++) {
+		umask(masks[i]);
+		ck_assert_int_eq(usbip_record_write(ctx, 1, &rec), 0);
+		ck_assert_int_eq(stat(state_dir, &st), 0);
+		ck_assert_msg((st.st_mode & 07777) == 0700, "umask %03o: dir %04o", masks[i],
+			      st.st_mode & 07777);
+		ck_assert_int_eq(stat(port_path(1), &st), 0);
+		ck_assert_msg((st.st_mode & 07777) == 0644, "umask %03o: record %04o", masks[i],
+			      st.st_mode & 07777);
+		/* Only the record: no temporary file is left behind. */
+		ck_assert_str_eq(dir_names(state_dir), "port1");
+		ck_assert_int_eq(usbip_record_remove(ctx, 1), 0);
+	}
+	umask(022);
+}
+END_TEST
+TEST_IN(tc_hostile_state_dir, test_modes_whatever_the_umask)
+
+START_TEST(test_symlink_at_record_refused)
+{
+	struct usbip_record rec, back;
+	char victim[600], buf[64];
+	struct stat st;
+
+	ck_assert_int_eq(mkdir(state_dir, 0700), 0);
+	snprintf(victim, sizeof(victim), "%s", test_write_file("victim", "precious\n", 9));
+	ck_assert_int_eq(symlink(victim, port_path(2)), 0);
+	make_record(&rec, "host", "3240", "1-1");
+	ck_assert_int_eq(usbip_record_write(ctx, 2, &rec), -ELOOP);
+	ck_assert_ptr_nonnull(strstr(test_log, "port2 is a symbolic link"));
+	/* The link's target is untouched, the link left for the admin to see. */
+	read_file(victim, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "precious\n");
+	ck_assert_int_eq(lstat(port_path(2), &st), 0);
+	ck_assert(S_ISLNK(st.st_mode));
+	/* Reading does not follow it either. */
+	ck_assert_int_eq(usbip_record_read(ctx, 2, &back), -ELOOP);
+}
+END_TEST
+TEST_IN(tc_hostile_state_dir, test_symlink_at_record_refused)
+
+START_TEST(test_symlink_at_dir_refused)
+{
+	struct usbip_record rec, back;
+	char elsewhere[600];
+	struct stat st;
+
+	snprintf(elsewhere, sizeof(elsewhere), "%s/elsewhere", test_tmpdir);
+	ck_assert_int_eq(mkdir(elsewhere, 0700), 0);
+	ck_assert_int_eq(symlink(elsewhere, state_dir), 0);
+	make_record(&rec, "host", "3240", "1-1");
+	ck_assert_int_eq(usbip_record_write(ctx, 3, &rec), -ELOOP);
+	ck_assert_ptr_nonnull(strstr(test_log, "vhci_hcd is a symbolic link, not a directory"));
+	ck_assert_str_eq(dir_names(elsewhere), "");
+	ck_assert_int_eq(usbip_record_read(ctx, 3, &back), -ELOOP);
+	ck_assert_int_eq(lstat(state_dir, &st), 0);
+	ck_assert(S_ISLNK(st.st_mode));
+}
+END_TEST
+TEST_IN(tc_hostile_state_dir, test_symlink_at_dir_refused)
+
+START_TEST(test_dir_of_another_user_refused)
+{
+	struct usbip_record rec;
+
+	make_record(&rec, "host", "3240", "1-1");
+	ck_assert_int_eq(mkdir(state_dir, 0700), 0);
+	if (geteuid() == 0) {
+		ck_assert_int_eq(chown(state_dir, 65534, 65534), 0);
+	} else {
+		/* Not root: a directory of root's stands for another user's. */
+		snprintf(state_dir, sizeof(state_dir), "/");
+		ck_assert_int_eq(usbip_set_state_dir(ctx, state_dir), 0);
+	}
+	ck_assert_int_eq(usbip_record_write(ctx, 4, &rec), -EPERM);
+	ck_assert_ptr_nonnull(strstr(test_log, "belongs to uid"));
+	ck_assert_int_eq(access(port_path(4), F_OK), -1);
+}
+END_TEST
+TEST_IN(tc_hostile_state_dir, test_dir_of_another_user_refused)
+
+START_TEST(test_dir_writable_by_others_refused)
+{
+	static const mode_t modes[] = { 0770, 0720, 0707, 0702, 01777 };
+	struct usbip_record rec;
+
+	make_record(&rec, "host", "3240", "1-1");
+	ck_assert_int_eq(mkdir(state_dir, 0700), 0);
+	for (size_t i = 0; i < ARRAY_SIZE(modes); i++) {
+		ck_assert_int_eq(chmod(state_dir, modes[i]), 0);
+		test_log[0] = '\0';
+		ck_assert_msg(usbip_record_write(ctx, 5, &rec) == -EPERM, "mode %04o", modes[i]);
+		ck_assert_ptr_nonnull(strstr(test_log, "is writable by others"));
+		ck_assert_str_eq(dir_names(state_dir), "");
+	}
+	/* Readable by all is fine: only writers matter. */
+	ck_assert_int_eq(chmod(state_dir, 0755), 0);
+	ck_assert_int_eq(usbip_record_write(ctx, 5, &rec), 0);
+}
+END_TEST
+TEST_IN(tc_hostile_state_dir, test_dir_writable_by_others_refused)
+
+START_TEST(test_failed_write_keeps_old_record)
+{
+	struct usbip_record rec, back;
+	char buf[256];
+	pid_t pid;
+	int status;
+
+	make_record(&rec, "old-host", "3240", "1-1");
+	ck_assert_int_eq(usbip_record_write(ctx, 6, &rec), 0);
+	/* In a child, with any write past 8 bytes failing (EFBIG), as on a
+	 * full disk; a child, because Check's own bookkeeping writes too. */
+	make_record(&rec, "new-host.example.org", "3240", "2-2");
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct rlimit small = { 8, 8 };
+
+		signal(SIGXFSZ, SIG_IGN);
+		if (setrlimit(RLIMIT_FSIZE, &small) < 0)
+			_exit(2);
+		_exit(usbip_record_write(ctx, 6, &rec) == -EFBIG ? 0 : 1);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	/* The old record, whole; no temporary file left. */
+	read_file(port_path(6), buf, sizeof(buf));
+	ck_assert_str_eq(buf, "old-host 3240 1-1\n");
+	ck_assert_int_eq(usbip_record_read(ctx, 6, &back), 0);
+	ck_assert_str_eq(back.host, "old-host");
+	ck_assert_str_eq(dir_names(state_dir), "port6");
+}
+END_TEST
+TEST_IN(tc_hostile_state_dir, test_failed_write_keeps_old_record)
+
+START_TEST(test_write_refuses_what_does_not_read_back)
+{
+	struct usbip_record rec;
+
+	make_record(&rec, "two words", "3240", "1-1");
+	ck_assert_int_eq(usbip_record_write(ctx, 7, &rec), -EINVAL);
+	make_record(&rec, "host", "3240", "1-1\nevil 1 2-2");
+	ck_assert_int_eq(usbip_record_write(ctx, 7, &rec), -EINVAL);
+	make_record(&rec, "", "3240", "1-1");
+	ck_assert_int_eq(usbip_record_write(ctx, 7, &rec), -EINVAL);
+	ck_assert_int_eq(access(port_path(7), F_OK), -1);
+}
+END_TEST
+TEST_IN(tc_hostile_state_dir, test_write_refuses_what_does_not_read_back)
 
 START_TEST(test_read_failure_zeroes_record)
 {
