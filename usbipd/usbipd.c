@@ -184,10 +184,13 @@ static int pid_file_create(struct usbipd *d, const char *path)
 		ssize_t n = errno == EWOULDBLOCK ? pread(fd, buf, sizeof(buf) - 1, 0) : -1;
 
 		if (n >= 0) {
+			g_autofree char *shown = NULL;
+
 			buf[n] = '\0';
 			buf[strcspn(buf, "\n")] = '\0';
+			shown = g_strescape(buf, NULL);	/* whatever the file holds */
 			err("PID file %s is locked by a running usbipd (pid %s); not starting",
-			    path, buf);
+			    path, shown);
 		} else {
 			err("cannot lock PID file %s: %s", path, strerror(errno));
 		}
