@@ -2,7 +2,10 @@
 /*
  * Access control: which peers may talk to usbipd, as CIDR prefixes
  * ("192.168.1.0/24", "2001:db8::/32", "127.0.0.1").  An IPv4 peer reaching
- * an IPv6 socket shows up as ::ffff:a.b.c.d and matches the IPv4 rules.
+ * a dual-stack IPv6 socket shows up as ::ffff:a.b.c.d; it is matched as the
+ * IPv4 address it is, against the IPv4 rules only, so a rule means the same
+ * whichever kind of socket the client came in on ("::/0" lets in every IPv6
+ * client, not every client).
  */
 #include <arpa/inet.h>
 #include <stdlib.h>
@@ -60,8 +63,10 @@ bool acl_allows(const GPtrArray *allow, const struct sockaddr *sa)
 		v4 = (const uint8_t *)&((const struct sockaddr_in *)sa)->sin_addr;
 	} else if (sa->sa_family == AF_INET6) {
 		v6 = ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
-		if (memcmp(v6, v4mapped, sizeof(v4mapped)) == 0)
+		if (memcmp(v6, v4mapped, sizeof(v4mapped)) == 0) {
 			v4 = v6 + 12;
+			v6 = NULL;
+		}
 	}
 	for (guint i = 0; i < allow->len; i++) {
 		const struct acl_entry *e = g_ptr_array_index(allow, i);

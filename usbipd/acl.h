@@ -17,7 +17,8 @@ struct acl_entry {
 /* Parses "ADDR" or "ADDR/BITS"; false when it is neither. */
 bool acl_parse(const char *text, struct acl_entry *e);
 /* May the peer at @sa talk to us?  An empty @allow (struct acl_entry *) lets
- * everyone in. */
+ * everyone in.  A v4-mapped IPv6 peer (::ffff:a.b.c.d) is matched against
+ * the IPv4 rules only. */
 bool acl_allows(const GPtrArray *allow, const struct sockaddr *sa);
 
 #endif

@@ -4,6 +4,7 @@
  * [usbipd]) and the command line, which wins.  Reloaded on SIGHUP.
  */
 #include <errno.h>
+#include <netdb.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,6 +38,40 @@ void config_clear(struct config *c)
 	memset(c, 0, sizeof(*c));
 }
 
+int config_resolve_listen(const char *addr, const char *port, struct addrinfo **res)
+{
+	const struct addrinfo hints = {
+		.ai_socktype = SOCK_STREAM,
+		/* Numeric only: a name would be a DNS lookup at every start. */
+		.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE,
+	};
+
+	return getaddrinfo(addr, port, &hints, res);
+}
+
+/*
+ * A listen= address as given ("192.0.2.1", "::1", or "[::1]" as in URLs),
+ * without brackets; NULL when it is empty or not a numeric address.  Stored
+ * this way, the same address always reads the same (reload compares them).
+ */
+static char *listen_address(const char *text)
+{
+	size_t n = strlen(text);
+	struct addrinfo *res;
+	char *a;
+
+	if (n > 2 && text[0] == '[' && text[n - 1] == ']')
+		a = g_strndup(text + 1, n - 2);
+	else
+		a = g_strdup(text);
+	if (*a == '\0' || config_resolve_listen(a, NULL, &res) != 0) {
+		g_free(a);
+		return NULL;
+	}
+	freeaddrinfo(res);
+	return a;
+}
+
 /*
  * Applies one setting by name, from the command line or the file; @value is
  * NULL for flags.  Returns false, with a message, for a bad value.
@@ -59,6 +94,8 @@ bool config_set(struct config *c, const char *key, const char *value, const char
 		g_free(c->port);
 		c->port = g_strdup(value);
 	} else if (!strcmp(key, "pid-file")) {
+		if (!value || *value == '\0')
+			goto bad;
 		g_free(c->pid_file);
 		c->pid_file = g_strdup(value);
 	} else if (!strcmp(key, "timeout")) {
@@ -86,7 +123,11 @@ bool config_set(struct config *c, const char *key, const char *value, const char
 			goto bad;
 		g_ptr_array_add(c->allow, g_memdup2(&e, sizeof(e)));
 	} else if (!strcmp(key, "listen")) {
-		g_ptr_array_add(c->listen, g_strdup(value));
+		char *addr = value ? listen_address(value) : NULL;
+
+		if (!addr)
+			goto bad;
+		g_ptr_array_add(c->listen, addr);
 	} else {
 		err("%s: unknown setting '%s'", where, key);
 		return false;
@@ -122,11 +163,17 @@ static bool is_flag(const char *key)
 /*
  * Reads @path into @c.  A missing file is fine when @required is false (the
  * default path).  Returns false after logging what is wrong.
+ *
+ * Fails closed: whatever the file says that usbipd does not understand (an
+ * unknown group or key, a bad value, an empty list) is an error, never a
+ * default.  A misspelt group name or an empty "allow=" would otherwise
+ * quietly let everyone in.
  */
 bool config_load(struct config *c, const char *path, bool required)
 {
 	g_autoptr(GKeyFile) kf = g_key_file_new();
 	g_autoptr(GError) error = NULL;
+	g_auto(GStrv) groups = NULL;
 	g_auto(GStrv) keys = NULL;
 	bool ok = true;
 
@@ -135,6 +182,15 @@ bool config_load(struct config *c, const char *path, bool required)
 			return true;
 		err("%s: %s", path, error->message);
 		return false;
+	}
+	groups = g_key_file_get_groups(kf, NULL);
+	for (size_t i = 0; groups && groups[i]; i++) {
+		if (strcmp(groups[i], "usbipd") != 0) {
+			g_autofree char *shown = g_strescape(groups[i], NULL);
+
+			err("%s: unknown group [%s]; the settings belong in [usbipd]", path, shown);
+			ok = false;
+		}
 	}
 	keys = g_key_file_get_keys(kf, "usbipd", NULL, NULL);
 	for (size_t i = 0; keys && keys[i]; i++) {
@@ -154,6 +210,14 @@ bool config_load(struct config *c, const char *path, bool required)
 			g_auto(GStrv) list = g_key_file_get_string_list(kf, "usbipd", key,
 									NULL, NULL);
 
+			if (!list || !list[0]) {
+				err("%s: %s= is empty: %s", path, key, !strcmp(key, "allow") ?
+				    "list the addresses or prefixes to let in (without an "
+				    "allow line everyone may connect)" :
+				    "list the addresses to listen on (without a listen line "
+				    "usbipd listens on every address)");
+				ok = false;
+			}
 			for (size_t j = 0; list && list[j]; j++)
 				ok &= config_set(c, key, g_strstrip(list[j]), path);
 		} else {
@@ -163,6 +227,18 @@ bool config_load(struct config *c, const char *path, bool required)
 		}
 	}
 	return ok;
+}
+
+bool config_same_at_start(const struct config *a, const struct config *b)
+{
+	if (strcmp(a->port, b->port) != 0 || a->ipv4 != b->ipv4 || a->ipv6 != b->ipv6 ||
+	    a->device != b->device || g_strcmp0(a->pid_file, b->pid_file) != 0 ||
+	    a->listen->len != b->listen->len)
+		return false;
+	for (guint i = 0; i < a->listen->len; i++)
+		if (strcmp(g_ptr_array_index(a->listen, i), g_ptr_array_index(b->listen, i)) != 0)
+			return false;
+	return true;
 }
 
 /* @file's settings, with every one the command line set taken from @cli. */

@@ -5,6 +5,8 @@
 #include <glib.h>
 #include <stdbool.h>
 
+struct addrinfo;
+
 #include "acl.h"
 
 /* Settings from defaults, the configuration file and the command line. */
@@ -16,8 +18,8 @@ struct config {
 	int timeout_ms;			/* a client must send its request in this */
 	unsigned max_handshakes;	/* connections still talking to us, at most */
 	int keepalive_idle, keepalive_interval, keepalive_count;	/* seconds, probes */
-	GPtrArray *allow;		/* struct acl_entry *; empty: everyone */
-	GPtrArray *listen;		/* char * addresses; empty: the wildcards */
+	GPtrArray *allow;		/* struct acl_entry *; empty (not given): everyone */
+	GPtrArray *listen;		/* char * numeric addresses, no brackets; empty: the wildcards */
 	unsigned set;			/* config_bit() of each setting given */
 };
 
@@ -27,5 +29,9 @@ bool config_set(struct config *c, const char *key, const char *value, const char
 bool config_load(struct config *c, const char *path, bool required);
 void config_merge(struct config *out, const struct config *file, const struct config *cli);
 unsigned config_bit(const char *key);
+/* Do @a and @b agree on what is fixed at start (port, addresses, mode, PID file)? */
+bool config_same_at_start(const struct config *a, const struct config *b);
+/* getaddrinfo() of a listen= address (numeric only) and @port (may be NULL). */
+int config_resolve_listen(const char *addr, const char *port, struct addrinfo **res);
 
 #endif

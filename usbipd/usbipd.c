@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/socket.h>
@@ -22,6 +23,8 @@
 
 #define DEFAULT_PID_FILE "/var/run/usbipd.pid"
 #define USBIPD_CONF SYSCONFDIR "/usbip/usbipd.conf"
+/* The first descriptor the service manager passes (SD_LISTEN_FDS_START). */
+#define LISTEN_FDS_START 3
 
 static const char usage_text[] =
 	"usage: usbipd [options]\n"
@@ -103,11 +106,19 @@ static gboolean on_quit_signal(gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
-/* Reads the configuration file again; the command line still wins. */
+static const char *config_path(const struct usbipd *d)
+{
+	return d->cli.file ? d->cli.file : USBIPD_CONF;
+}
+
+/*
+ * Reads the configuration file again; the command line still wins.  On
+ * false nothing changed: the settings in force stay.
+ */
 static bool reload(struct usbipd *d)
 {
 	struct config file, merged;
-	const char *path = d->cli.file ? d->cli.file : USBIPD_CONF;
+	const char *path = config_path(d);
 
 	config_defaults(&file);
 	if (!config_load(&file, path, d->cli.file != NULL)) {
@@ -116,10 +127,14 @@ static bool reload(struct usbipd *d)
 	}
 	config_merge(&merged, &file, &d->cli);
 	config_clear(&file);
-	if (d->loop && (strcmp(merged.port, d->cfg.port) != 0 ||
-			merged.ipv4 != d->cfg.ipv4 || merged.ipv6 != d->cfg.ipv6 ||
-			merged.listen->len != d->cfg.listen->len || merged.device != d->cfg.device))
-		info("%s: listening addresses and mode change at the next restart", path);
+	if (d->activated && !activation_matches(&merged, &d->cli, path, LISTEN_FDS_START,
+						d->activated)) {
+		config_clear(&merged);
+		return false;
+	}
+	if (d->loop && !config_same_at_start(&merged, &d->cfg))
+		info("%s: listening addresses, mode and PID file change at the next restart",
+		     path);
 	config_clear(&d->cfg);
 	d->cfg = merged;
 	log_setup(d->ctx, "usbipd", d->cfg.debug, d->use_syslog, !d->use_syslog);
@@ -140,23 +155,75 @@ static gboolean on_hangup(gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
-static int write_pid_file(const char *path)
+/*
+ * Creates, locks and writes the PID file, which stays open (and locked) for
+ * the life of the process.  Opened without following a symbolic link and
+ * refused unless it is a plain file with a single name, so a link planted
+ * where the file goes cannot make root write elsewhere.  A file another
+ * usbipd holds locked is left exactly as it is.
+ */
+static int pid_file_create(struct usbipd *d, const char *path)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	FILE *f = fd < 0 ? NULL : fdopen(fd, "w");
+	/* O_NONBLOCK: a planted FIFO must not hang the start. */
+	int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC,
+		      0644);
+	char buf[32];
+	struct stat st;
+	int len;
 
-	if (!f) {
-		err("cannot write PID file %s: %s", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
+	if (fd < 0) {
+		err("cannot open PID file %s: %s%s", path, strerror(errno),
+		    errno == ELOOP ? " (it is a symbolic link, which is not followed)" : "");
 		return -1;
 	}
-	fprintf(f, "%d\n", (int)getpid());
-	if (fclose(f) != 0) {
-		err("cannot write PID file %s: %s", path, strerror(errno));
-		return -1;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1) {
+		err("PID file %s is not a plain file with a single name; not using it", path);
+		goto fail;
 	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		ssize_t n = errno == EWOULDBLOCK ? pread(fd, buf, sizeof(buf) - 1, 0) : -1;
+
+		if (n >= 0) {
+			g_autofree char *shown = NULL;
+
+			buf[n] = '\0';
+			buf[strcspn(buf, "\n")] = '\0';
+			shown = g_strescape(buf, NULL);	/* whatever the file holds */
+			err("PID file %s is locked by a running usbipd (pid %s); not starting",
+			    path, shown);
+		} else {
+			err("cannot lock PID file %s: %s", path, strerror(errno));
+		}
+		goto fail;
+	}
+	len = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
+	if (ftruncate(fd, 0) < 0 || pwrite(fd, buf, (size_t)len, 0) != len) {
+		err("cannot write PID file %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	d->pid_fd = fd;
+	d->pid_path = g_strdup(path);
 	return 0;
+fail:
+	close(fd);
+	return -1;
+}
+
+/* Removes the PID file written at start (a reload may have named another). */
+static void pid_file_remove(struct usbipd *d)
+{
+	struct stat ours, there;
+
+	if (d->pid_fd < 0)
+		return;
+	/* Only if the path still names our file, not one made since. */
+	if (fstat(d->pid_fd, &ours) == 0 && lstat(d->pid_path, &there) == 0 &&
+	    ours.st_dev == there.st_dev && ours.st_ino == there.st_ino)
+		unlink(d->pid_path);
+	close(d->pid_fd);
+	d->pid_fd = -1;
+	g_free(d->pid_path);
+	d->pid_path = NULL;
 }
 
 /* Each connection in progress is a descriptor: allow as many as permitted. */
@@ -318,18 +385,23 @@ static void add_signal_handlers(struct usbipd *d)
 	g_unix_signal_add(SIGHUP, on_hangup, d);
 }
 
-/* Listening sockets: those systemd passed, or our own. */
+/* Listening sockets: those systemd passed (if the settings agree), or our own. */
 static int open_sockets(struct usbipd *d)
 {
 	int nfds = listen_fds();
 
-	return nfds > 0 ? server_adopt(d, 3, nfds) : server_listen(d);
+	if (nfds == 0)
+		return server_listen(d);
+	if (!activation_matches(&d->cfg, &d->cli, config_path(d), LISTEN_FDS_START, nfds))
+		return -EINVAL;
+	d->activated = nfds;
+	return server_adopt(d, LISTEN_FDS_START, nfds);
 }
 
 int main(int argc, char *argv[])
 {
-	struct usbipd d = { 0 };
-	bool daemonize = false, pid_written = false;
+	struct usbipd d = { .pid_fd = -1 };
+	bool daemonize = false;
 	int r = EXIT_FAILURE;
 
 	log_setup(NULL, "usbipd", false, false, true);
@@ -352,14 +424,16 @@ int main(int argc, char *argv[])
 		goto out;
 	d.loop = g_main_loop_new(NULL, FALSE);
 	add_signal_handlers(&d);
-	if (d.cfg.pid_file) {
-		if (write_pid_file(d.cfg.pid_file) < 0)
-			goto out;
-		pid_written = true;
-	}
 	info("starting usbipd (%s)", USBIP_COMPAT_VERSION);
 	d.devices = devices_new(&d);
 	if (open_sockets(&d) < 0)
+		goto out;
+	/* After binding: a second instance that cannot bind, or finds the file
+	 * locked, leaves the running one's PID file alone. */
+	if (d.cfg.pid_file && pid_file_create(&d, d.cfg.pid_file) < 0)
+		goto out;
+	/* Everything that needs privileges is done: module, sockets, uevents. */
+	if (drop_privileges() < 0)
 		goto out;
 	notify_ready();
 	g_main_loop_run(d.loop);
@@ -368,8 +442,7 @@ int main(int argc, char *argv[])
 out:
 	server_stop(&d);
 	devices_free(d.devices);
-	if (pid_written)
-		unlink(d.cfg.pid_file);
+	pid_file_remove(&d);
 	if (d.loop)
 		g_main_loop_unref(d.loop);
 	config_clear(&d.cfg);

@@ -24,12 +24,24 @@ struct usbipd {
 	bool use_syslog;
 	guint resume_source;		/* listeners paused after EMFILE */
 	GArray *listeners;		/* struct listener */
+	int activated;			/* sockets from the service manager (LISTEN_FDS) */
+	int pid_fd;			/* the locked PID file, or -1 */
+	char *pid_path;			/* ... and the path it was written at */
 };
 
 /* devices.c */
 struct devices *devices_new(struct usbipd *d);
 void devices_free(struct devices *ds);
 struct usbip_exported *devices_get(struct devices *ds, int *count);
+
+/* activation.c: do the service manager's sockets (@count from @first_fd)
+ * serve what the settings given in @cfg say?  @cli and @file say where each
+ * came from.  Logs every contradiction. */
+bool activation_matches(const struct config *cfg, const struct config *cli, const char *file,
+			int first_fd, int count);
+
+/* privileges.c: sets no_new_privs and drops every capability; -1 on failure. */
+int drop_privileges(void);
 
 /* server.c */
 int server_listen(struct usbipd *d);

@@ -9,7 +9,7 @@
  * usbipd.conf(5) gives (a bad value is refused, never half-applied); a
  * setting the command line gave wins the merge; each "allow" rule prints
  * back to itself through acl_parse(); acl_allows() agrees with a bit-by-bit
- * prefix match written out here.
+ * prefix match written out here (a v4-mapped peer matching IPv4 rules only).
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -55,6 +55,10 @@ static void check_ranges(const struct config *c)
 	}
 	for (guint i = 0; i < c->listen->len; i++)
 		FUZZ_CHECK(g_ptr_array_index(c->listen, i) != NULL);
+	/* Fails closed: a list that was given is never empty (an empty
+	 * "allow=" must not read as "no rule: everyone"). */
+	FUZZ_CHECK(!(c->set & config_bit("allow")) == (c->allow->len == 0));
+	FUZZ_CHECK(!(c->set & config_bit("listen")) == (c->listen->len == 0));
 }
 
 /* A rule printed as "address/prefix" parses back to the same rule. */
@@ -82,20 +86,26 @@ static int same_bits(const uint8_t *a, const uint8_t *b, unsigned bits)
 	return 1;
 }
 
-/* What acl_allows() must answer for a peer at @addr of @family. */
+/*
+ * What acl_allows() must answer for a peer at @addr of @family.  A
+ * v4-mapped IPv6 peer (::ffff:a.b.c.d) is the IPv4 client a.b.c.d on a
+ * dual-stack socket: it is matched against the IPv4 rules only, so that
+ * "::/0" or "::ffff:0:0/96" never lets IPv4 clients in.
+ */
 static int expect_allowed(const GPtrArray *allow, int family, const uint8_t *addr)
 {
 	static const uint8_t v4mapped[12] = { [10] = 0xff, [11] = 0xff };
-	int mapped = family == AF_INET6 && memcmp(addr, v4mapped, 12) == 0;
 
 	if (allow->len == 0)
 		return 1;
+	if (family == AF_INET6 && memcmp(addr, v4mapped, 12) == 0) {
+		family = AF_INET;
+		addr += 12;
+	}
 	for (guint i = 0; i < allow->len; i++) {
 		const struct acl_entry *e = g_ptr_array_index(allow, i);
 
 		if (e->family == family && same_bits(e->addr, addr, e->prefix))
-			return 1;
-		if (e->family == AF_INET && mapped && same_bits(e->addr, addr + 12, e->prefix))
 			return 1;
 	}
 	return 0;

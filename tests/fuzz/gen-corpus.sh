@@ -183,8 +183,17 @@ sed 's/^# \([a-z0-9-]*=\)/\1/' "$top/usbipd/systemd/usbipd.conf" >"$g/all-set.co
 cat >"$g/acl.conf" <<'CONF'
 [usbipd]
 allow=127.0.0.1;10.1.2.3/31;::ffff:192.0.2.0/120;fe80::/10;0.0.0.0/0;::/0;2001:db8::1/128
-listen=127.0.0.1;::1;localhost
+listen=127.0.0.1;::1;[2001:db8::1]
 CONF
+# IPv6 rules only: a v4-mapped peer (::ffff:a.b.c.d) must not match them.
+cat >"$g/acl-v6-only.conf" <<'CONF'
+[usbipd]
+allow=::/0;::ffff:0:0/96
+CONF
+# Fails closed: empty lists, a misspelt group, a name where an address goes.
+printf '[usbipd]\nallow=\nlisten=\n' >"$g/edge-empty-lists.conf"
+printf '[usbpid]\nallow=10.0.0.0/8\n' >"$g/edge-group-typo.conf"
+printf '[usbipd]\nlisten=localhost\n' >"$g/edge-listen-name.conf"
 cat >"$g/edge-bad-values.conf" <<'CONF'
 [usbipd]
 tcp-port=65536

@@ -16,7 +16,8 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from harness import STRACE, USBIPD, Usbipd, in_testbed, require_program, work_dir  # noqa: E402
 from taplib import tap, done  # noqa: E402
-from usbipwire import devlist, imp, op, serves  # noqa: E402
+
+from usbipwire import devlist, exchange, imp, op, serves  # noqa: E402
 
 require_program("systemd-socket-activate")
 in_testbed("host-bound.umockdev")
@@ -253,5 +254,200 @@ except socket.timeout:
     pass
 tap(any("STOPPING=1" in m for m in msgs), "SIGTERM: STOPPING=1", msgs)
 ns.close()
+
+# === usbipd under attack (issue 12) ========================================
+
+
+def run_briefly(args, timeout=5):
+    """usbipd expected to stop on its own: (exit status, stderr); the status
+    is None when it kept running (killed after timeout)."""
+    p = subprocess.Popen([USBIPD] + args, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE, text=True)
+    try:
+        _, e = p.communicate(timeout=timeout)
+        return p.returncode, e
+    except subprocess.TimeoutExpired:
+        p.kill()
+        _, e = p.communicate()
+        return None, e
+
+
+def activated(args, addr, log_name):
+    """usbipd started by systemd-socket-activate listening on addr."""
+    return Daemon(args, log_name, wait_for="Listening on",
+                  wrap=["systemd-socket-activate", "-E", "LD_PRELOAD", "-E", "UMOCKDEV_DIR",
+                        "-l", addr])
+
+
+def hup(d, wait_for):
+    """SIGHUP, then waits for one more line holding wait_for."""
+    n = d.text().count(wait_for)
+    d.p.send_signal(signal.SIGHUP)
+    end = time.time() + 10
+    while d.text().count(wait_for) <= n and time.time() < end:
+        time.sleep(0.05)
+    time.sleep(0.1)
+
+
+def status_fields(pid):
+    fields = {}
+    for line in open("/proc/%d/status" % pid):
+        k, _, v = line.partition(":")
+        fields[k] = v.strip()
+    return fields
+
+
+# --- the configuration fails closed ----------------------------------------
+# Nothing in the file is ignored or read as a default: an empty allow= or a
+# misspelt group must not mean "everyone may connect".
+for text, want in (("[usbipd]\nallow=\n", "allow= is empty"),
+                   ("[usbipd]\nlisten=\n", "listen= is empty"),
+                   ("[usbpid]\nallow=10.0.0.0/8\n", "unknown group [usbpid]"),
+                   ("[usbipd]\nallow=10.0.0.0/8\n[Other]\nx=1\n", "unknown group [Other]")):
+    write(conf, text)
+    rc, e = run_briefly(["--config", conf, "-t", "13280"])
+    tap(rc == 1 and want in e, "refuses to start on %r (%s)" % (text, want), "rc %s\n%s" % (rc, e))
+rc, e = run_briefly(["--listen", "localhost", "-t", "13280"])
+tap(rc == 1 and "invalid listen 'localhost'" in e,
+    "--listen takes numeric addresses only", "rc %s\n%s" % (rc, e))
+
+write(conf, "[usbipd]\ntcp-port=13281\nallow=127.0.0.2\n")
+d = Daemon(["--config", conf], "closed-reload.log")
+for text in ("[usbipd]\ntcp-port=13281\nallow=\n",
+             "[usbipd]\ntcp-port=13281\nallow=127.0.0.2\n[usbpid]\nallow=127.0.0.1\n"):
+    n = d.text().count("previous settings stay")
+    write(conf, text)
+    hup(d, "previous settings stay")
+    tap(d.text().count("previous settings stay") == n + 1 and devlist(13281) == b"" and
+        len(devlist(13281, source="127.0.0.2") or b"") > 12,
+        "reload of %r keeps the old allow list (127.0.0.1 still denied)" % text, d.text())
+d.stop()
+
+# --- reload compares the listening addresses, not their number -------------
+write(conf, "[usbipd]\ntcp-port=13282\nlisten=::1\n")
+d = Daemon(["--config", conf], "listen-reload.log", wait_for="listening on ::1:13282")
+write(conf, "[usbipd]\ntcp-port=13282\nlisten=[::1]\n")
+hup(d, "reloading configuration")
+tap("next restart" not in d.text(), "reload with the same address ([::1] for ::1): no change",
+    d.text())
+write(conf, "[usbipd]\ntcp-port=13282\nlisten=127.0.0.1\n")
+hup(d, "next restart")
+tap("listening addresses, mode and PID file change at the next restart" in d.text(),
+    "reload with another address (same count) says it applies at the next restart", d.text())
+d.stop()
+
+# --- PID file ----------------------------------------------------------------
+pidf = os.path.join(WORK, "usbipd.pid")
+a = Daemon(["-t", "13283", "-P", pidf], "pid-a.log")
+a_pid = "%d\n" % a.p.pid
+tap(open(pidf).read() == a_pid, "PID file written", repr(open(pidf).read()))
+rc, e = run_briefly(["-t", "13283", "-P", pidf])
+tap(rc == 1 and os.path.exists(pidf) and open(pidf).read() == a_pid,
+    "a second usbipd on the same port fails and leaves the first one's PID file alone",
+    "rc %s, file %r\n%s" % (rc, open(pidf).read() if os.path.exists(pidf) else None, e))
+rc, e = run_briefly(["-t", "13284", "-P", pidf])
+tap(rc == 1 and "is locked by a running usbipd (pid %d)" % a.p.pid in e and
+    open(pidf).read() == a_pid,
+    "a second usbipd on another port finds the PID file locked and leaves it alone",
+    "rc %s, file %r\n%s" % (rc, open(pidf).read(), e))
+tap(a.stop() == 0 and not os.path.exists(pidf), "PID file removed at exit")
+
+victim = os.path.join(WORK, "victim")
+write(victim, "precious\n")
+os.symlink(victim, pidf)
+rc, e = run_briefly(["-t", "13285", "-P", pidf])
+tap(rc == 1 and "symbolic link" in e and open(victim).read() == "precious\n",
+    "a symbolic link planted at the PID file's path is refused, its target untouched",
+    "rc %s, victim %r\n%s" % (rc, open(victim).read(), e))
+os.unlink(pidf)
+os.link(victim, pidf)
+rc, e = run_briefly(["-t", "13285", "-P", pidf])
+tap(rc == 1 and open(victim).read() == "precious\n",
+    "a hard link planted at the PID file's path is refused", "rc %s\n%s" % (rc, e))
+os.unlink(pidf)
+
+p1, p2 = os.path.join(WORK, "p1.pid"), os.path.join(WORK, "p2.pid")
+write(conf, "[usbipd]\ntcp-port=13286\npid-file=%s\n" % p1)
+d = Daemon(["--config", conf], "pid-reload.log")
+write(conf, "[usbipd]\ntcp-port=13286\npid-file=%s\n" % p2)
+hup(d, "next restart")
+d.stop()
+tap(not os.path.exists(p1) and not os.path.exists(p2),
+    "a reload naming another pid-file: the file written at start is the one removed",
+    "p1 %s, p2 %s" % (os.path.exists(p1), os.path.exists(p2)))
+
+# --- least privilege -------------------------------------------------------
+# Started as root with every capability (this test's), usbipd keeps none once
+# serving, and still hands an imported connection to the kernel (a write to
+# the root-owned usbip_sockfd), reloads and removes its PID file.
+write(conf, "[usbipd]\ntcp-port=13287\n")
+d = Daemon(["--config", conf, "-P", pidf], "privs.log")
+st = status_fields(d.p.pid)
+tap(all(st.get(k) == "0" * 16 for k in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb")) and
+    st.get("NoNewPrivs") == "1",
+    "no capability left once serving, bounding set empty, no_new_privs set",
+    "\n".join("%s: %s" % (k, st.get(k)) for k in
+              ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb", "NoNewPrivs")))
+tap(d.text().count("dropped all capabilities, the bounding set included; no_new_privs set") == 1,
+    "one log line says what was dropped", d.text())
+reply, _ = exchange(13287, imp(b"1-1"))
+tap(reply is not None and len(reply) == 320 and reply[:8] == op(3),
+    "without capabilities: IMPORT of 1-1 succeeds (usbip_sockfd written)",
+    (reply or b"")[:8].hex() + "\n" + d.text())
+write(conf, "[usbipd]\ntcp-port=13287\nallow=127.0.0.2\n")
+hup(d, "reloading configuration")
+tap(devlist(13287) == b"" and "previous settings" not in d.text(),
+    "without capabilities: SIGHUP reads the file again", d.text())
+tap(d.stop() == 0 and not os.path.exists(pidf), "without capabilities: PID file removed at exit")
+
+# --- socket activation serves what the settings say -------------------------
+# usbipd refuses settings that contradict the sockets it is given instead of
+# silently serving something else.
+write(conf, "[usbipd]\nlisten=127.0.0.2\n")
+for args, addr, why in ((["-t", "13289"], "127.0.0.1:13288", "is not on tcp-port=13289 "
+                         "(from the command line)"),
+                        (["--config", conf], "127.0.0.1:13288", "is not one of the listen= "
+                         "addresses (from %s)" % conf),
+                        (["-6"], "[::]:13290", "takes IPv4 clients too"),
+                        (["-4"], "[::]:13290", "is not IPv4")):
+    d = activated(args, addr, "sa-bad.log")
+    port = int(addr.rsplit(":", 1)[1])
+    r = devlist(port, host="::1" if addr[0] == "[" else "127.0.0.1",
+                family=socket.AF_INET6 if addr[0] == "[" else socket.AF_INET, timeout=10)
+    try:
+        rc = d.p.wait(5)
+    except subprocess.TimeoutExpired:
+        rc = d.stop()
+    tap(rc == 1 and not r and why in d.text(),
+        "activated on %s with %s: refused (%s)" % (addr, " ".join(args), why),
+        "rc %s, reply %r\n%s" % (rc, r, d.text()))
+
+d = activated(["-t", "13288", "--listen", "127.0.0.1", "-4"], "127.0.0.1:13288", "sa-good.log")
+tap(len(devlist(13288, timeout=10) or b"") > 12,
+    "activated with settings that agree with the socket: served", d.text())
+d.stop()
+
+write(conf, "[usbipd]\n")
+d = activated(["--config", conf], "127.0.0.1:13288", "sa-reload.log")
+devlist(13288, timeout=10)
+write(conf, "[usbipd]\nlisten=127.0.0.2\n")
+hup(d, "previous settings stay")
+tap("previous settings stay in force" in d.text() and len(devlist(13288) or b"") > 12,
+    "activated: a reload whose listen= contradicts the socket is refused", d.text())
+d.stop()
+
+# --- v4-mapped peers match IPv4 rules only ----------------------------------
+# On a dual-stack socket the IPv4 client 127.0.0.1 is ::ffff:127.0.0.1: it is
+# an IPv4 client, so IPv6 rules, even ::/0 or ::ffff:0:0/96, do not let it in.
+for allow in ("::/0", "::ffff:0:0/96"):
+    d = activated(["--allow", allow], "[::]:13291", "mapped6-%s.log" % allow.replace("/", "_"))
+    r4 = devlist(13291, timeout=10)
+    d.wait_log("denied access")
+    r6 = devlist(13291, host="::1", family=socket.AF_INET6)
+    tap(r4 == b"" and "denied access from ::ffff:127.0.0.1" in d.text(),
+        "--allow %s: the IPv4 client ::ffff:127.0.0.1 is denied" % allow, d.text())
+    if allow == "::/0":
+        tap(len(r6 or b"") > 12, "--allow ::/0: the IPv6 client ::1 is served", d.text())
+    d.stop()
 
 done()

@@ -4,7 +4,8 @@
 # import it with CLIENT_DIR/usbip (list -r, attach, port), read it whole through
 # vhci (sha256 against the host's image), write a block through vhci, detach,
 # stop the daemon, unbind, and check the block on the stick as the server sees it
-# (back on usb-storage).  The written block is restored afterwards.
+# (back on usb-storage).  The written block is restored afterwards.  Our
+# usbipd must serve all this without any capability.
 # The client's `list -r` and `port` stdout is compared byte for byte with the
 # ref-ref run (baseline); when the client is ours, ours' and the reference client's
 # stdout against the same server are compared too.
@@ -41,6 +42,19 @@ wait_until 10 gone || fail "local disk of $B still present after bind"
 # ---- server: daemon
 step "usbipd"
 start_usbipd "$S"
+if [ "$S" = /ours ]; then
+	# Least privilege: once serving, our usbipd holds no capability at all
+	# (it loaded usbip-host first); the rest of the flow proves that it still
+	# exports the stick (usbip_sockfd is written as uid 0 without capabilities).
+	step "usbipd runs without capabilities"
+	st=/proc/$(pidof usbipd)/status
+	grep -E '^(Cap|NoNewPrivs)' "$st" | sed 's/^/  /'
+	for f in CapInh CapPrm CapEff CapBnd CapAmb; do
+		v=$(sed -n "s/^$f:[[:space:]]*//p" "$st")
+		[ "$v" = 0000000000000000 ] || fail "our usbipd's $f is '$v' once serving, expected none"
+	done
+	[ "$(sed -n 's/^NoNewPrivs:[[:space:]]*//p' "$st")" = 1 ] || fail "our usbipd has no_new_privs unset"
+fi
 
 # ---- client: list -r
 step "list -r"
