@@ -18,6 +18,8 @@ void config_defaults(struct config *c)
 	c->port = g_strdup(USBIP_DEFAULT_PORT_STR);
 	c->timeout_ms = 10000;
 	c->max_handshakes = 256;
+	/* A quarter of the cap: one address alone cannot fill it. */
+	c->max_per_source = 64;
 	/* A dead client frees its device after about 30 + 3 x 10 = 60 s. */
 	c->keepalive_idle = 30;
 	c->keepalive_interval = 10;
@@ -104,6 +106,9 @@ bool config_set(struct config *c, const char *key, const char *value, const char
 	} else if (!strcmp(key, "max-handshakes")) {
 		if (!parse_uint(value, 1, 65536, &c->max_handshakes))
 			goto bad;
+	} else if (!strcmp(key, "max-per-source")) {
+		if (!parse_uint(value, 1, 65536, &c->max_per_source))
+			goto bad;
 	} else if (!strcmp(key, "keepalive-idle")) {
 		if (!parse_uint(value, 1, 32767, &u))
 			goto bad;
@@ -145,7 +150,7 @@ unsigned config_bit(const char *key)
 	static const char *const keys[] = {
 		"ipv4", "ipv6", "device", "debug", "tcp-port", "pid-file", "timeout",
 		"max-handshakes", "keepalive-idle", "keepalive-interval",
-		"keepalive-count", "allow", "listen",
+		"keepalive-count", "allow", "listen", "max-per-source",
 	};
 
 	for (unsigned i = 0; i < G_N_ELEMENTS(keys); i++)
@@ -257,6 +262,7 @@ void config_merge(struct config *out, const struct config *file, const struct co
 	out->pid_file = g_strdup(PICK("pid-file")->pid_file);
 	out->timeout_ms = PICK("timeout")->timeout_ms;
 	out->max_handshakes = PICK("max-handshakes")->max_handshakes;
+	out->max_per_source = PICK("max-per-source")->max_per_source;
 	out->keepalive_idle = PICK("keepalive-idle")->keepalive_idle;
 	out->keepalive_interval = PICK("keepalive-interval")->keepalive_interval;
 	out->keepalive_count = PICK("keepalive-count")->keepalive_count;

@@ -17,6 +17,7 @@ struct config {
 	char *file;			/* the configuration file in use */
 	int timeout_ms;			/* a client must send its request in this */
 	unsigned max_handshakes;	/* connections still talking to us, at most */
+	unsigned max_per_source;	/* of those, from one address, at most */
 	int keepalive_idle, keepalive_interval, keepalive_count;	/* seconds, probes */
 	GPtrArray *allow;		/* struct acl_entry *; empty (not given): everyone */
 	GPtrArray *listen;		/* char * numeric addresses, no brackets; empty: the wildcards */

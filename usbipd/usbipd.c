@@ -74,7 +74,12 @@ static const char usage_text[] =
 	"		request within SECONDS (default 10).\n"
 	"\n"
 	"	--max-handshakes N\n"
-	"		Close new connections while N are unanswered (default 256).\n"
+	"		At most N connections unanswered; a new one closes\n"
+	"		the oldest of the address holding most (default 256).\n"
+	"\n"
+	"	--max-per-source N\n"
+	"		At most N unanswered connections from one address;\n"
+	"		a new one closes its oldest (default 64).\n"
 	"\n"
 	"	--keepalive-idle S, --keepalive-interval S, --keepalive-count N\n"
 	"		TCP keepalive of exported connections (default 30, 10, 3).\n"
@@ -138,6 +143,7 @@ static bool reload(struct usbipd *d)
 	config_clear(&d->cfg);
 	d->cfg = merged;
 	log_setup(d->ctx, "usbipd", d->cfg.debug, d->use_syslog, !d->use_syslog);
+	server_settings_changed(d);
 	return true;
 }
 
@@ -251,7 +257,7 @@ static int listen_fds(void)
 
 enum {
 	OPT_TIMEOUT = 256, OPT_ALLOW, OPT_LISTEN, OPT_MAX_HANDSHAKES,
-	OPT_KA_IDLE, OPT_KA_INTERVAL, OPT_KA_COUNT,
+	OPT_KA_IDLE, OPT_KA_INTERVAL, OPT_KA_COUNT, OPT_MAX_PER_SOURCE,
 };
 
 /* What main() does after parsing: go on, or exit with a status. */
@@ -279,6 +285,7 @@ static int parse_command_line(struct usbipd *d, int argc, char *argv[], bool *da
 		{ "allow", required_argument, NULL, OPT_ALLOW },
 		{ "listen", required_argument, NULL, OPT_LISTEN },
 		{ "max-handshakes", required_argument, NULL, OPT_MAX_HANDSHAKES },
+		{ "max-per-source", required_argument, NULL, OPT_MAX_PER_SOURCE },
 		{ "keepalive-idle", required_argument, NULL, OPT_KA_IDLE },
 		{ "keepalive-interval", required_argument, NULL, OPT_KA_INTERVAL },
 		{ "keepalive-count", required_argument, NULL, OPT_KA_COUNT },
@@ -289,6 +296,7 @@ static int parse_command_line(struct usbipd *d, int argc, char *argv[], bool *da
 		{ '4', "ipv4" }, { '6', "ipv6" }, { 'd', "debug" }, { 'e', "device" },
 		{ 't', "tcp-port" }, { OPT_TIMEOUT, "timeout" }, { OPT_ALLOW, "allow" },
 		{ OPT_LISTEN, "listen" }, { OPT_MAX_HANDSHAKES, "max-handshakes" },
+		{ OPT_MAX_PER_SOURCE, "max-per-source" },
 		{ OPT_KA_IDLE, "keepalive-idle" }, { OPT_KA_INTERVAL, "keepalive-interval" },
 		{ OPT_KA_COUNT, "keepalive-count" },
 	};

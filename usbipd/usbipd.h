@@ -11,6 +11,7 @@
 #include "settings.h"
 
 struct devices;
+struct conns;
 
 /* Everything the daemon knows; one instance, passed around explicitly. */
 struct usbipd {
@@ -20,7 +21,7 @@ struct usbipd {
 	enum usbip_backend backend;
 	GMainLoop *loop;
 	struct devices *devices;
-	unsigned nconns;		/* connections not yet answered */
+	struct conns *conns;		/* connections not yet answered (server.c) */
 	bool use_syslog;
 	guint resume_source;		/* listeners paused after EMFILE */
 	GArray *listeners;		/* struct listener */
@@ -48,5 +49,8 @@ int server_listen(struct usbipd *d);
 /* Takes sockets passed by systemd (LISTEN_FDS); returns how many, or -errno. */
 int server_adopt(struct usbipd *d, int first_fd, int count);
 void server_stop(struct usbipd *d);
+/* After a reload: deadlines follow the new timeout, limits apply from the
+ * next connection on. */
+void server_settings_changed(struct usbipd *d);
 
 #endif

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "escape.h"
@@ -76,4 +77,46 @@ void log_setup(struct usbip_ctx *ctx, const char *prog, bool debug, bool use_sys
 		usbip_set_log_fn(ctx, lib_log);
 		usbip_set_log_priority(ctx, max_priority);
 	}
+}
+
+static uint64_t monotonic_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+void log_limit_report(struct log_limit *l)
+{
+	if (!l->held)
+		return;
+	log_msg(LOG_INFO, __FILE__, __LINE__, __func__,
+		"log rate limit: %lu %s not logged in the last %.1f s", l->held, l->what,
+		(double)(monotonic_us() - l->held_since_us) / 1e6);
+	l->held = 0;
+}
+
+bool log_limit_allow(struct log_limit *l)
+{
+	uint64_t now = monotonic_us();
+
+	if (!l->started) {
+		l->started = true;
+		l->tokens = l->burst;
+		l->refilled_us = now;
+	}
+	l->tokens += (double)(now - l->refilled_us) / 1e6 * l->per_sec;
+	if (l->tokens > l->burst)
+		l->tokens = l->burst;
+	l->refilled_us = now;
+	if (l->tokens < 1) {
+		if (!l->held++)
+			l->held_since_us = now;
+		return false;
+	}
+	l->tokens -= 1;
+	/* The count first, so the log reads in order. */
+	log_limit_report(l);
+	return true;
 }

@@ -20,8 +20,20 @@
  *       VmRSS / Pss of process PID and all its descendants while the
  *       connections are open (peak is reported).
  *
+ *   loadgen hold   -p PORT [-n N] [-d SECONDS] [-o OPEN_SECONDS]
+ *       Holds N connections that never send anything, and reopens each one as
+ *       soon as the server closes it (an attacker who wants the server's
+ *       handshake slots).  Prints "READY" once each of the N has connected at
+ *       least once (or OPEN_SECONDS, default 30, have passed), then keeps going
+ *       until SECONDS are over or SIGTERM/SIGINT comes.  Reports how many the
+ *       server closed (and so were reopened) and the rate.
+ *
  *   loadgen mem -P PID
- *       Prints the total VmRSS / Pss of PID and its descendants.
+ *       Prints the total VmRSS / Pss / VmHWM of PID and its descendants, and
+ *       PID's own VmHWM.
+ *
+ * Every mode takes -b ADDRESS: the local address to connect from (default:
+ * the kernel's choice, 127.0.0.1), so a client can come from 127.0.0.2.
  *
  * Every mode ends with one machine-readable line "RESULT key=value ...".
  * Exit status: 0 = ran (whatever the figures), 2 = usage error, 1 = could not run.
@@ -200,6 +212,7 @@ static const char *validate(const uint8_t *b, size_t len, long expect, uint32_t 
 }
 
 static struct sockaddr_in server;
+static struct in_addr source_addr;	/* INADDR_ANY: the kernel's choice */
 
 static void set_server(int port)
 {
@@ -216,6 +229,19 @@ static int start_connect(void)
 
 	if (fd < 0)
 		return -errno;
+	if (source_addr.s_addr != htonl(INADDR_ANY)) {
+		struct sockaddr_in src = { .sin_family = AF_INET, .sin_addr = source_addr };
+		int one = 1;
+
+		/* The port is picked at connect(), against the 4-tuple, not at bind(). */
+		setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
+		if (bind(fd, (struct sockaddr *)&src, sizeof(src)) < 0) {
+			int e = errno;
+
+			close(fd);
+			return -e;
+		}
+	}
 	if (connect(fd, (struct sockaddr *)&server, sizeof(server)) < 0 &&
 	    errno != EINPROGRESS) {
 		int e = errno;
@@ -267,8 +293,22 @@ static long read_kb_field(const char *path, const char *key)
 	return v;
 }
 
-/* Sums VmRSS and Pss (kB) over @root and all its descendants. */
-static int tree_mem(pid_t root, long *rss_kb, long *pss_kb, int *nproc)
+static int cmp_pid(const void *a, const void *b)
+{
+	pid_t x = ((const struct pp *)a)->pid, y = ((const struct pp *)b)->pid;
+
+	return x < y ? -1 : x > y;
+}
+
+struct mem {
+	long rss_kb, pss_kb;	/* summed over the tree */
+	long hwm_kb;		/* VmHWM summed over the tree */
+	long root_hwm_kb;	/* VmHWM of the root process alone */
+	int nproc;
+};
+
+/* Sums VmRSS, Pss and VmHWM (kB) over @root and all its descendants. */
+static int tree_mem(pid_t root, struct mem *m)
 {
 	DIR *dir = opendir("/proc");
 	struct dirent *de;
@@ -276,8 +316,8 @@ static int tree_mem(pid_t root, long *rss_kb, long *pss_kb, int *nproc)
 	size_t n = 0, cap = 0;
 	int changed, found = 0;
 
-	*rss_kb = *pss_kb = 0;
-	*nproc = 0;
+	memset(m, 0, sizeof(*m));
+	m->root_hwm_kb = -1;
 	if (!dir)
 		return -1;
 	while ((de = readdir(dir)) && n < 1000000) {
@@ -318,38 +358,46 @@ static int tree_mem(pid_t root, long *rss_kb, long *pss_kb, int *nproc)
 		free(all);
 		return -1;
 	}
-	/* Mark descendants; a depth of 64 is plenty. */
+	/* Mark descendants (parents found by binary search: the reference may
+	 * have 10,000 children); a depth of 64 is plenty. */
+	qsort(all, n, sizeof(*all), cmp_pid);
 	for (int pass = 0; pass < 64; pass++) {
 		changed = 0;
 		for (size_t i = 0; i < n; i++) {
+			struct pp key = { .pid = all[i].ppid }, *parent;
+
 			if (all[i].in)
 				continue;
-			for (size_t j = 0; j < n; j++)
-				if (all[j].in && all[j].pid == all[i].ppid) {
-					all[i].in = 1;
-					changed = 1;
-					break;
-				}
+			parent = bsearch(&key, all, n, sizeof(*all), cmp_pid);
+			if (parent && parent->in) {
+				all[i].in = 1;
+				changed = 1;
+			}
 		}
 		if (!changed)
 			break;
 	}
 	for (size_t i = 0; i < n; i++) {
 		char path[64];
-		long v;
+		long v, hwm;
 
 		if (!all[i].in)
 			continue;
 		snprintf(path, sizeof(path), "/proc/%d/status", (int)all[i].pid);
 		v = read_kb_field(path, "VmRSS:");
+		hwm = read_kb_field(path, "VmHWM:");
 		if (v < 0)
 			continue;	/* exited meanwhile */
-		*rss_kb += v;
+		m->rss_kb += v;
+		if (hwm > 0)
+			m->hwm_kb += hwm;
+		if (all[i].pid == root)
+			m->root_hwm_kb = hwm;
 		snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", (int)all[i].pid);
 		v = read_kb_field(path, "Pss:");
 		if (v > 0)
-			*pss_kb += v;
-		(*nproc)++;
+			m->pss_kb += v;
+		m->nproc++;
 	}
 	free(all);
 	return 0;
@@ -556,9 +604,10 @@ static int run_rate(int nclients, double seconds, int timeout_ms, long expect)
 		}
 	elapsed = (double)(t_end - t_start) / 1e6;
 	lat_sort(&s.lat);
-	printf("rate: 127.0.0.1:%d, %d client(s), %.2f s: %lu ok = %.1f req/s; "
+	printf("rate: 127.0.0.1:%d from %s, %d client(s), %.2f s: %lu ok = %.1f req/s; "
 	       "latency p50 %.3f ms, p99 %.3f ms, max %.3f ms; devices %ld\n",
-	       ntohs(server.sin_port), nclients, elapsed, s.ok, s.ok / elapsed,
+	       ntohs(server.sin_port), source_addr.s_addr ? inet_ntoa(source_addr) : "127.0.0.1",
+	       nclients, elapsed, s.ok, s.ok / elapsed,
 	       lat_pct(&s.lat, 50), lat_pct(&s.lat, 99), lat_pct(&s.lat, 100), s.ndev_seen);
 	fail_print(&s.fails, stdout);
 	printf("RESULT mode=rate clients=%d seconds=%.3f ok=%lu failed=%lu abandoned=%lu "
@@ -749,18 +798,17 @@ static void silent_pump(struct silent *s, uint64_t until)
 static void mem_sample(pid_t pid, long *peak_rss, long *peak_pss, int *peak_nproc,
 		       int *samples)
 {
-	long rss, pss;
-	int nproc;
+	struct mem m;
 
-	if (pid <= 0 || tree_mem(pid, &rss, &pss, &nproc) < 0)
+	if (pid <= 0 || tree_mem(pid, &m) < 0)
 		return;
 	(*samples)++;
-	if (rss > *peak_rss) {
-		*peak_rss = rss;
-		*peak_nproc = nproc;
+	if (m.rss_kb > *peak_rss) {
+		*peak_rss = m.rss_kb;
+		*peak_nproc = m.nproc;
 	}
-	if (pss > *peak_pss)
-		*peak_pss = pss;
+	if (m.pss_kb > *peak_pss)
+		*peak_pss = m.pss_kb;
 }
 
 static int run_silent(int nsilent, double seconds, int nreq, double settle,
@@ -891,6 +939,221 @@ static int run_silent(int nsilent, double seconds, int nreq, double settle,
 	return 0;
 }
 
+/* ---------------------------------------------------------------- hold */
+
+static void usage(void);
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+#define HOLD_RETRY_US	10000	/* after a failed connect: no spinning on a refusal */
+
+struct hold {
+	int ep, n;
+	int *fds;
+	char *est;			/* connect finished */
+	char *seen;			/* the slot's first connect has finished */
+	unsigned long established;	/* established now (under churn most are
+					 * closed before we see them established) */
+	unsigned long settled;		/* slots whose first connect has finished */
+	unsigned long opened, closed, failed, data;
+	/* slots waiting to be opened again after a failed connect (a ring) */
+	int *retry;
+	uint64_t *retry_at;
+	size_t retry_head, retry_len;
+};
+
+static void hold_retry_later(struct hold *h, int i)
+{
+	size_t at = (h->retry_head + h->retry_len) % (size_t)h->n;
+
+	h->retry[at] = i;
+	h->retry_at[at] = now_us() + HOLD_RETRY_US;
+	h->retry_len++;		/* each slot is in the ring at most once */
+}
+
+static void hold_open(struct hold *h, int i)
+{
+	struct epoll_event ev = { .events = EPOLLOUT | EPOLLIN | EPOLLRDHUP,
+				  .data.u32 = (uint32_t)i };
+	int fd = start_connect();
+
+	h->opened++;
+	h->fds[i] = -1;
+	h->est[i] = 0;
+	if (fd >= 0 && epoll_ctl(h->ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	if (fd < 0) {
+		h->failed++;
+		hold_retry_later(h, i);
+		return;
+	}
+	h->fds[i] = fd;
+}
+
+/* The server closed slot @i (or reset it): open it again at once. */
+static void hold_closed(struct hold *h, int i)
+{
+	if (!h->seen[i]) {
+		h->seen[i] = 1;
+		h->settled++;
+	}
+	close(h->fds[i]);
+	if (h->est[i])
+		h->established--;
+	h->closed++;
+	hold_open(h, i);
+}
+
+static void hold_event(struct hold *h, int i, uint32_t events)
+{
+	int fd = h->fds[i];
+	char b[64];
+	ssize_t r;
+
+	if (fd < 0)
+		return;
+	if (!h->est[i]) {
+		struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP, .data.u32 = (uint32_t)i };
+		socklen_t sl = sizeof(int);
+		int err = 0;
+
+		getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &sl);
+		if (err == ECONNRESET || err == EPIPE) {
+			hold_closed(h, i);	/* established, then reset at once */
+			return;
+		}
+		if (err || (events & (EPOLLERR | EPOLLHUP)) ||
+		    epoll_ctl(h->ep, EPOLL_CTL_MOD, fd, &ev) < 0) {
+			close(fd);
+			h->fds[i] = -1;
+			h->failed++;
+			hold_retry_later(h, i);
+			return;
+		}
+		h->est[i] = 1;
+		h->established++;
+		if (!h->seen[i]) {
+			h->seen[i] = 1;
+			h->settled++;
+		}
+		if (!(events & (EPOLLIN | EPOLLRDHUP)))
+			return;
+	}
+	r = recv(fd, b, sizeof(b), MSG_DONTWAIT);
+	if (r > 0) {
+		h->data++;	/* a server talking to a silent client? */
+		return;
+	}
+	if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return;
+	hold_closed(h, i);
+}
+
+static int run_hold(int n, double seconds, double open_seconds)
+{
+	struct hold h = { .n = n };
+	struct epoll_event evs[256];
+	struct sigaction sa = { .sa_handler = on_stop };
+	uint64_t t_start, t_end, t_ready = 0, now;
+	unsigned long closed_ready = 0, opened_ready = 0;
+	int ready = 0;
+
+	if (n < 1) {
+		usage();
+		return 2;
+	}
+	raise_nofile((rlim_t)n + 256);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	h.ep = epoll_create1(EPOLL_CLOEXEC);
+	h.fds = malloc((size_t)n * sizeof(int));
+	h.est = calloc((size_t)n, 1);
+	h.seen = calloc((size_t)n, 1);
+	h.retry = malloc((size_t)n * sizeof(int));
+	h.retry_at = malloc((size_t)n * sizeof(uint64_t));
+	if (h.ep < 0 || !h.fds || !h.est || !h.seen || !h.retry || !h.retry_at) {
+		perror("loadgen: setup");
+		return 1;
+	}
+	t_start = now_us();
+	t_end = t_start + (uint64_t)(seconds * 1e6);
+	for (int i = 0; i < n; i++)
+		hold_open(&h, i);
+	/* Bounded by time (the run) and by count (the guard). */
+	for (unsigned long guard = 0; guard < 100000000ul && !stop_requested; guard++) {
+		int k;
+
+		now = now_us();
+		if (now >= t_end)
+			break;
+		k = epoll_wait(h.ep, evs, 256, h.retry_len ? 1 : 50);
+		if (k < 0 && errno != EINTR) {
+			perror("loadgen: epoll_wait");
+			return 1;
+		}
+		for (int j = 0; j < k; j++)
+			hold_event(&h, (int)evs[j].data.u32, evs[j].events);
+		now = now_us();
+		while (h.retry_len && h.retry_at[h.retry_head] <= now) {
+			int i = h.retry[h.retry_head];
+
+			h.retry_head = (h.retry_head + 1) % (size_t)n;
+			h.retry_len--;
+			hold_open(&h, i);
+		}
+		if (!ready && (h.settled == (unsigned long)n ||
+			       now - t_start >= (uint64_t)(open_seconds * 1e6))) {
+			ready = 1;
+			t_ready = now;
+			closed_ready = h.closed;
+			opened_ready = h.opened;
+			printf("READY %lu of %d connected at least once after %.2f s (%lu open now)\n",
+			       h.settled, n, (double)(now - t_start) / 1e6, h.established);
+		}
+	}
+	now = now_us();
+	if (!ready) {
+		t_ready = now;
+		closed_ready = h.closed;
+		opened_ready = h.opened;
+	}
+	{
+		double run = (double)(now - t_start) / 1e6;
+		double after = (double)(now - t_ready) / 1e6;
+		double rate = after > 0 ? (double)(h.closed - closed_ready) / after : 0;
+
+		printf("hold: 127.0.0.1:%d, %d silent connections held %.2f s (%s): %lu open at the "
+		       "end; the server closed %lu (%.0f/s after READY), each reopened at once; "
+		       "%lu connects started, %lu failed\n", ntohs(server.sin_port), n, run,
+		       stop_requested ? "stopped" : "run over", h.established, h.closed, rate,
+		       h.opened, h.failed);
+		if (h.data)
+			printf("  server sent data on a silent connection %lu time(s)\n", h.data);
+		printf("RESULT mode=hold n=%d seconds=%.3f ready_s=%.3f open_end=%lu closed=%lu "
+		       "closed_after_ready=%lu closed_per_s=%.1f opened=%lu opened_after_ready=%lu "
+		       "failed=%lu\n", n, run, (double)(t_ready - t_start) / 1e6, h.established,
+		       h.closed, h.closed - closed_ready, rate, h.opened, h.opened - opened_ready,
+		       h.failed);
+	}
+	for (int i = 0; i < n; i++)
+		if (h.fds[i] >= 0)
+			close(h.fds[i]);
+	free(h.fds);
+	free(h.est);
+	free(h.seen);
+	free(h.retry);
+	free(h.retry_at);
+	close(h.ep);
+	return 0;
+}
+
 /* ---------------------------------------------------------------- main */
 
 static void usage(void)
@@ -898,7 +1161,9 @@ static void usage(void)
 	fputs("usage: loadgen rate   -p PORT [-c CLIENTS] [-d SECONDS] [-t TIMEOUT_MS] [-e NDEV]\n"
 	      "       loadgen silent -p PORT [-n N] [-d SECONDS] [-r REQUESTS] [-s SETTLE]\n"
 	      "                      [-t TIMEOUT_MS] [-e NDEV] [-P PID]\n"
-	      "       loadgen mem    -P PID\n", stderr);
+	      "       loadgen hold   -p PORT [-n N] [-d SECONDS] [-o OPEN_SECONDS]\n"
+	      "       loadgen mem    -P PID\n"
+	      "       (every mode: -b ADDRESS, the local address to connect from)\n", stderr);
 }
 
 static int num(const char *s, double lo, double hi, double *out)
@@ -919,7 +1184,7 @@ static int num(const char *s, double lo, double hi, double *out)
 int main(int argc, char *argv[])
 {
 	double port = 0, clients = 1, seconds = 10, n = 1000, reqs = 50, settle = 2,
-	       timeout = 5000, expect = -1, pid = 0;
+	       timeout = 5000, expect = -1, pid = 0, open_seconds = 30;
 	const char *mode;
 	int opt;
 
@@ -929,7 +1194,7 @@ int main(int argc, char *argv[])
 	}
 	mode = argv[1];
 	optind = 2;
-	while ((opt = getopt(argc, argv, "p:c:d:n:r:s:t:e:P:")) != -1) {
+	while ((opt = getopt(argc, argv, "p:c:d:n:r:s:t:e:P:o:b:")) != -1) {
 		int r;
 
 		switch (opt) {
@@ -942,6 +1207,12 @@ int main(int argc, char *argv[])
 		case 't': r = num(optarg, 1, 600000, &timeout); break;
 		case 'e': r = num(optarg, -1, 100000, &expect); break;
 		case 'P': r = num(optarg, 1, 1e9, &pid); break;
+		case 'o': r = num(optarg, 0, MAX_SECONDS, &open_seconds); break;
+		case 'b':
+			r = inet_pton(AF_INET, optarg, &source_addr) == 1 ? 0 : -1;
+			if (r < 0)
+				fprintf(stderr, "loadgen: -b takes an IPv4 address, not '%s'\n", optarg);
+			break;
 		default: usage(); return 2;
 		}
 		if (r < 0)
@@ -950,20 +1221,21 @@ int main(int argc, char *argv[])
 	signal(SIGPIPE, SIG_IGN);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (strcmp(mode, "mem") == 0) {
-		long rss, pss;
-		int np;
+		struct mem m;
 
 		if (!pid) {
 			usage();
 			return 2;
 		}
-		if (tree_mem((pid_t)pid, &rss, &pss, &np) < 0) {
+		if (tree_mem((pid_t)pid, &m) < 0) {
 			fprintf(stderr, "loadgen: no process %d\n", (int)pid);
 			return 1;
 		}
-		printf("mem: pid %d and descendants: VmRSS %ld kB, Pss %ld kB, %d process(es)\n",
-		       (int)pid, rss, pss, np);
-		printf("RESULT mode=mem rss_kb=%ld pss_kb=%ld nproc=%d\n", rss, pss, np);
+		printf("mem: pid %d and descendants: VmRSS %ld kB, Pss %ld kB, VmHWM %ld kB, "
+		       "%d process(es); VmHWM of pid %d alone %ld kB\n", (int)pid, m.rss_kb,
+		       m.pss_kb, m.hwm_kb, m.nproc, (int)pid, m.root_hwm_kb);
+		printf("RESULT mode=mem rss_kb=%ld pss_kb=%ld hwm_kb=%ld root_hwm_kb=%ld nproc=%d\n",
+		       m.rss_kb, m.pss_kb, m.hwm_kb, m.root_hwm_kb, m.nproc);
 		return 0;
 	}
 	if (!port) {
@@ -973,6 +1245,8 @@ int main(int argc, char *argv[])
 	set_server((int)port);
 	if (strcmp(mode, "rate") == 0)
 		return run_rate((int)clients, seconds, (int)timeout, (long)expect);
+	if (strcmp(mode, "hold") == 0)
+		return run_hold((int)n, seconds, open_seconds);
 	if (strcmp(mode, "silent") == 0)
 		return run_silent((int)n, seconds, (int)reqs, settle, (int)timeout,
 				  (long)expect, (pid_t)pid);

@@ -15,6 +15,11 @@
 #   BENCH_SILENT_SECONDS=12   how long they are held (>= 11 shows the 10 s timeout)
 #   BENCH_REQUESTS=50         DEVLIST requests made while they are held
 #   BENCH_SETTLE=2            seconds between opening them and the first request
+#   BENCH_ATTACK_N="1000 10000"  silent connections from 127.0.0.1 in the attack
+#                             runs (held, and reopened as soon as they are closed)
+#   BENCH_OPEN=60             at most this long to open them (the reference forks
+#                             a process for each)
+#   BENCH_PARTS="rate silent attack"  which parts to run
 #   BENCH_PORT_OURS, BENCH_PORT_REF  TCP ports (default: the first free ones from 45240)
 #   BENCH_REF=/usr/sbin/usbipd
 #   BENCH_OURS_SILENT_OPTS    options for our daemon in the tuned silent run
@@ -77,6 +82,10 @@ SN=${BENCH_SILENT_N:-1000}
 SSECS=${BENCH_SILENT_SECONDS:-12}
 NREQ=${BENCH_REQUESTS:-50}
 SETTLE=${BENCH_SETTLE:-2}
+ATTACK_N=${BENCH_ATTACK_N:-1000 10000}
+OPEN=${BENCH_OPEN:-60}
+PARTS=${BENCH_PARTS:-rate silent attack}
+part() { case " $PARTS " in *" $1 "*) return 0 ;; esac; return 1; }
 EXPECT=40	# devices many-40.umockdev exports
 # The daemons keep umockdev's LD_PRELOAD: without it libudev finds no devices
 # in the bind-mounted testbed (both daemons would export 0 devices).
@@ -140,11 +149,15 @@ stop_daemon() {
 }
 
 OPID= RPID=
-cleanup() { stop_daemon "$OPID"; OPID=; stop_daemon "$RPID"; RPID=; }
+HPID=
+cleanup() {
+	[ -z "$HPID" ] || kill -TERM "$HPID" 2> /dev/null || true
+	stop_daemon "$OPID"; OPID=; stop_daemon "$RPID"; RPID=
+}
 trap cleanup EXIT INT TERM
 
-# field KEY FILE: value of KEY in the RESULT line of FILE
-field() { awk -v k="$1" '/^RESULT / { for (i = 2; i <= NF; i++) { split($i, a, "="); if (a[1] == k) print a[2] } }' "$2"; }
+# field KEY FILE: value of KEY in the RESULT line of FILE (nothing if no FILE)
+field() { [ -e "$2" ] || return 0; awk -v k="$1" '/^RESULT / { for (i = 2; i <= NF; i++) { split($i, a, "="); if (a[1] == k) print a[2] } }' "$2"; }
 
 # run_lg TAG ARGS...: runs loadgen, shows its output, keeps it in $W/TAG.out
 run_lg() {
@@ -184,6 +197,8 @@ else
 			break
 		fi
 	done
+	# All of them come from one address.
+	echo "$help" | grep -q -- '--max-per-source' && TUNED="$TUNED --max-per-source $((SN * 2))"
 fi
 CAPOPT=no
 case " $TUNED " in *" --max-"*) CAPOPT=yes ;; esac
@@ -196,48 +211,158 @@ echo "   silent runs: $SN connections held ${SSECS} s, $NREQ DEVLIST requests af
 echo "   ours, tuned silent run options: ${TUNED:-(none)}; ports: ours $PO, reference $PR"
 
 ######## reference
-start_daemon ref "$PR" $DENV "$BENCH_REF" -t "$PR"; RPID=$DPID
-run_lg ref-idle mem -P "$RPID"
-run_lg ref-rate1 rate -p "$PR" -c 1 -d "$SECS" -e $EXPECT
-drain_children "$RPID"
-run_lg ref-rate8 rate -p "$PR" -c 8 -d "$SECS" -e $EXPECT
-drain_children "$RPID"
-run_lg ref-silent silent -p "$PR" -n "$SN" -d "$SSECS" -r "$NREQ" -s "$SETTLE" -e $EXPECT -P "$RPID"
-drain_children "$RPID"
-stop_daemon "$RPID"; RPID=
+if part rate || part silent; then
+	start_daemon ref "$PR" $DENV "$BENCH_REF" -t "$PR"; RPID=$DPID
+	run_lg ref-idle mem -P "$RPID"
+	if part rate; then
+		run_lg ref-rate1 rate -p "$PR" -c 1 -d "$SECS" -e $EXPECT
+		drain_children "$RPID"
+		run_lg ref-rate8 rate -p "$PR" -c 8 -d "$SECS" -e $EXPECT
+		drain_children "$RPID"
+	fi
+	if part silent; then
+		run_lg ref-silent silent -p "$PR" -n "$SN" -d "$SSECS" -r "$NREQ" -s "$SETTLE" -e $EXPECT -P "$RPID"
+		drain_children "$RPID"
+	fi
+	stop_daemon "$RPID"; RPID=
+fi
 
 ######## ours, defaults
-start_ours ours-default
-run_lg ours-idle mem -P "$OPID"
-run_lg ours-rate1 rate -p "$PO" -c 1 -d "$SECS" -e $EXPECT
-run_lg ours-rate8 rate -p "$PO" -c 8 -d "$SECS" -e $EXPECT
-run_lg ours-after-rate mem -P "$OPID"
 DSECS=$SSECS; [ "$DSECS" -ge 12 ] || DSECS=12
-run_lg ours-silent-default silent -p "$PO" -n "$SN" -d "$DSECS" -r "$NREQ" -s "$SETTLE" -e $EXPECT -P "$OPID"
-stop_daemon "$OPID"; OPID=
+if part rate || part silent; then
+	start_ours ours-default
+	run_lg ours-idle mem -P "$OPID"
+	if part rate; then
+		run_lg ours-rate1 rate -p "$PO" -c 1 -d "$SECS" -e $EXPECT
+		run_lg ours-rate8 rate -p "$PO" -c 8 -d "$SECS" -e $EXPECT
+		run_lg ours-after-rate mem -P "$OPID"
+	fi
+	part silent && run_lg ours-silent-default silent -p "$PO" -n "$SN" -d "$DSECS" -r "$NREQ" -s "$SETTLE" -e $EXPECT -P "$OPID"
+	stop_daemon "$OPID"; OPID=
+fi
 
 ######## ours, tuned for the silent test
-# shellcheck disable=SC2086
-start_ours ours-tuned $TUNED
-run_lg ours-silent silent -p "$PO" -n "$SN" -d "$SSECS" -r "$NREQ" -s "$SETTLE" -e $EXPECT -P "$OPID"
-stop_daemon "$OPID"; OPID=
+if part silent; then
+	# shellcheck disable=SC2086
+	start_ours ours-tuned $TUNED
+	run_lg ours-silent silent -p "$PO" -n "$SN" -d "$SSECS" -r "$NREQ" -s "$SETTLE" -e $EXPECT -P "$OPID"
+	stop_daemon "$OPID"; OPID=
+fi
+
+######## attack: silent connections from 127.0.0.1, held and reopened at once
+# How many silent connections the reference (a process each) may get: what
+# memory and the process limits allow, with room to spare for everyone else.
+ref_capacity() {
+	avail=$(awk '/^MemAvailable:/ { print int($2 / 1024) }' /proc/meminfo)
+	pidmax=$(cat /proc/sys/kernel/pid_max)
+	thrmax=$(cat /proc/sys/kernel/threads-max)
+	nprocs=$(ls -d /proc/[0-9]* 2> /dev/null | wc -l)
+	ulim=$(ulimit -p 2> /dev/null || ulimit -u 2> /dev/null || echo unlimited)
+	[ "$ulim" = unlimited ] && ulim=$pidmax
+	# About 0.5 MiB per process (page tables, kernel stack, private pages), 4 GiB kept free.
+	bymem=$(( (avail - 4096) * 2 ))
+	bypid=$(( pidmax - nprocs - 4000 ))
+	bythr=$(( thrmax - nprocs - 4000 ))
+	byu=$(( ulim - nprocs - 1000 ))
+	cap=$bymem
+	for v in $bypid $bythr $byu; do [ "$v" -lt "$cap" ] && cap=$v; done
+	[ "$cap" -lt 0 ] && cap=0
+	echo "$cap"
+}
+
+# attack TAG PORT N DAEMON...: a fresh daemon; DEVLIST from 127.0.0.2 for
+# SECS s; then N silent connections from 127.0.0.1, held and reopened as soon
+# as they are closed, and DEVLIST from 127.0.0.2 for SECS s again; memory.
+attack() {
+	atag=$1 aport=$2 an=$3; shift 3
+	start_daemon "$atag" "$aport" "$@"; APID=$DPID
+	case $atag in ref*) RPID=$APID ;; *) OPID=$APID ;; esac
+	run_lg "$atag-unloaded" rate -p "$aport" -b 127.0.0.2 -c 1 -d "$SECS" -e $EXPECT
+	drain_children "$APID"
+	echo "--- $atag-hold ($an silent connections from 127.0.0.1, reopened when closed)"
+	$LG hold -p "$aport" -n "$an" -o "$OPEN" -d $((2 * OPEN + SETTLE + SECS + 60)) \
+		> "$W/$atag-hold.out" 2>&1 &
+	HPID=$!
+	i=0
+	while ! grep -q '^READY' "$W/$atag-hold.out" && [ $i -lt $(( (OPEN + 5) * 10 )) ]; do
+		kill -0 "$HPID" 2> /dev/null || break
+		sleep 0.1; i=$((i + 1))
+	done
+	sed -n 's/^READY/    READY:/p' "$W/$atag-hold.out"
+	case $atag in ref*)
+		# Connected is not accepted yet: wait (bounded) for its process per connection.
+		i=0
+		while [ "$(children "$APID" | wc -l)" -lt "$an" ] && [ $i -lt "$OPEN" ]; do
+			sleep 1; i=$((i + 1))
+		done
+		echo "    reference: $(children "$APID" | wc -l) child processes after $i s more"
+	esac
+	sleep "$SETTLE"
+	run_lg "$atag-mem1" mem -P "$APID"
+	run_lg "$atag-loaded" rate -p "$aport" -b 127.0.0.2 -c 1 -d "$SECS" -e $EXPECT
+	run_lg "$atag-mem2" mem -P "$APID"
+	kill -TERM "$HPID" 2> /dev/null || true
+	wait "$HPID" || true
+	HPID=
+	sed -n '/^RESULT \|^READY/!s/^/    /p' "$W/$atag-hold.out"
+	grep -q '^RESULT ' "$W/$atag-hold.out" || die "loadgen hold printed no result: $(cat "$W/$atag-hold.out")"
+	# The reference's children end when their connections close.
+	drain_children "$APID"
+	stop_daemon "$APID"
+	RPID= OPID=
+}
+
+if part attack; then
+	REFCAP=$(ref_capacity)
+	for n in $ATTACK_N; do
+		rn=$n
+		if [ "$rn" -gt "$REFCAP" ]; then
+			rn=$REFCAP
+			echo "   NOTE: the reference gets $rn silent connections, not $n: memory and process limits allow no more"
+		fi
+		echo "$rn" > "$W/ref-n$n.count"
+		attack "ref-n$n" "$PR" "$rn" $DENV "$BENCH_REF" -t "$PR"
+		# shellcheck disable=SC2086
+		attack "ours-n$n" "$PO" "$n" $DENV $OURS_ENV "$OURS_BIN" -t "$PO" $BASEOPTS
+	done
+fi
 
 ######## report
 kb2mib() { awk -v k="$1" 'BEGIN { if (k == "" || k < 0) print "-"; else printf "%.1f", k / 1024 }'; }
 # figures < 0 mean "no sample"
 o() { field "$1" "$W/ours-$2.out" | sed 's/^-1\(\.0*\)\{0,1\}$/-/'; }
 r() { field "$1" "$W/ref-$2.out" | sed 's/^-1\(\.0*\)\{0,1\}$/-/'; }
+# table: rows "figure|ours|reference" on stdin, printed with ours/ref
+table() {
+	awk -F'|' '
+	NR == 1 { printf "%-46s %12s %12s %10s\n", $1, $2, $3, $4; next }
+	{
+		ratio = "-"
+		if ($2 != "" && $3 != "" && $2 != "-" && $3 != "-" && $3 + 0 != 0 && $2 + 0 >= 0 && $3 + 0 > 0)
+			ratio = sprintf("%.2f", $2 / $3)
+		printf "%-46s %12s %12s %10s\n", $1, $2, $3, ratio
+	}'
+}
+goal() { # NAME STATUS(1 met, 0 not met, x not measurable) DETAIL
+	case $2 in 1) st=MET ;; 0) st="NOT MET" ;; *) st="NOT MEASURED" ;; esac
+	printf '%-56s %-13s %s\n' "$1" "$st" "$3"
+}
+maxof() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || a == "-") a = -1; if (b == "" || b == "-") b = -1; print (a > b ? a : b) }'; }
 
+if part rate || part silent; then
 echo
 echo "== results"
 {
 	printf 'figure|ours|reference|ours/ref\n'
+	if part rate; then
 	for c in 1 8; do
 		printf 'DEVLIST rate, %s client(s) [req/s]|%s|%s\n' "$c" "$(o rps rate$c)" "$(r rps rate$c)"
 		printf '  latency p50 [ms]|%s|%s\n' "$(o p50_ms rate$c)" "$(r p50_ms rate$c)"
 		printf '  latency p99 [ms]|%s|%s\n' "$(o p99_ms rate$c)" "$(r p99_ms rate$c)"
 		printf '  failed requests|%s|%s\n' "$(o failed rate$c)" "$(r failed rate$c)"
 	done
+	fi
+	if part silent; then
 	printf '%s silent conns: established|%s|%s\n' "$SN" "$(o established silent)" "$(r established silent)"
 	printf '  closed by the server|%s|%s\n' "$(o closed silent)" "$(r closed silent)"
 	printf '  DEVLIST answered (of %s)|%s|%s\n' "$NREQ" "$(o req_ok silent)" "$(r req_ok silent)"
@@ -247,15 +372,10 @@ echo "== results"
 	printf '  total VmRSS, all processes [MiB]|%s|%s\n' "$(kb2mib "$(o rss_kb silent)")" "$(kb2mib "$(r rss_kb silent)")"
 	printf '  total Pss, all processes [MiB]|%s|%s\n' "$(kb2mib "$(o pss_kb silent)")" "$(kb2mib "$(r pss_kb silent)")"
 	printf '  processes|%s|%s\n' "$(o nproc silent)" "$(r nproc silent)"
+	fi
 	printf 'idle VmRSS [MiB]|%s|%s\n' "$(kb2mib "$(o rss_kb idle)")" "$(kb2mib "$(r rss_kb idle)")"
-} | awk -F'|' '
-	NR == 1 { printf "%-38s %12s %12s %10s\n", $1, $2, $3, $4; next }
-	{
-		ratio = "-"
-		if ($2 != "" && $3 != "" && $2 != "-" && $3 != "-" && $3 + 0 != 0 && $2 + 0 >= 0 && $3 + 0 > 0)
-			ratio = sprintf("%.2f", $2 / $3)
-		printf "%-38s %12s %12s %10s\n", $1, $2, $3, ratio
-	}'
+} | table
+if part silent; then
 echo "  (ours in the silent rows: options '${TUNED:-none}'; RSS/Pss = peak while the connections were open)"
 echo
 echo "== ours with its defaults (no options but -t${BASEOPTS:+ and an empty config file}):"
@@ -265,22 +385,52 @@ echo "   $SN silent connections: $(o established silent-default) established," \
 echo "   DEVLIST while held: $(o req_ok silent-default) of $NREQ answered" \
 	"(p50 $(o p50_ms silent-default) ms, max $(o max_ms silent-default) ms)," \
 	"peak VmRSS $(kb2mib "$(o rss_kb silent-default)") MiB"
-echo "   VmRSS idle $(kb2mib "$(o rss_kb idle)") MiB, after the rate runs $(kb2mib "$(o rss_kb after-rate)") MiB"
-for f in "$W"/ours-*.out "$W"/ref-*.out; do
-	grep -q '^failures: [1-9]' "$f" && echo "   note $(basename "$f" .out): $(grep '^failures: [1-9]' "$f" | head -n 1)"
+fi
+part rate && echo "   VmRSS idle $(kb2mib "$(o rss_kb idle)") MiB, after the rate runs $(kb2mib "$(o rss_kb after-rate)") MiB"
+fi
+
+if part attack; then
+echo
+echo "== attack: N silent connections from 127.0.0.1, held and reopened as soon as closed;"
+echo "   one client from 127.0.0.2 doing DEVLIST in a loop for ${SECS} s; both daemons with their defaults"
+for n in $ATTACK_N; do
+	t=n$n
+	rn=$(cat "$W/ref-n$n.count" 2> /dev/null || echo "$n")
+	rss_o=$(o root_hwm_kb "$t-mem2")
+	rss_r=$(maxof "$(r hwm_kb "$t-mem1")" "$(r hwm_kb "$t-mem2")")
+	pss_o=$(maxof "$(o pss_kb "$t-mem1")" "$(o pss_kb "$t-mem2")")
+	pss_r=$(maxof "$(r pss_kb "$t-mem1")" "$(r pss_kb "$t-mem2")")
+	echo
+	{
+		printf 'N = %s (reference: %s)|ours|reference|ours/ref\n' "$n" "$rn"
+		printf 'DEVLIST unloaded [req/s]|%s|%s\n' "$(o rps "$t-unloaded")" "$(r rps "$t-unloaded")"
+		printf '  latency p50 / p99 [ms]|%s / %s|%s / %s\n' "$(o p50_ms "$t-unloaded")" "$(o p99_ms "$t-unloaded")" "$(r p50_ms "$t-unloaded")" "$(r p99_ms "$t-unloaded")"
+		printf 'DEVLIST under attack [req/s]|%s|%s\n' "$(o rps "$t-loaded")" "$(r rps "$t-loaded")"
+		printf '  latency p50 [ms]|%s|%s\n' "$(o p50_ms "$t-loaded")" "$(r p50_ms "$t-loaded")"
+		printf '  latency p99 [ms]|%s|%s\n' "$(o p99_ms "$t-loaded")" "$(r p99_ms "$t-loaded")"
+		printf '  latency max [ms]|%s|%s\n' "$(o max_ms "$t-loaded")" "$(r max_ms "$t-loaded")"
+		printf '  failed requests|%s|%s\n' "$(o failed "$t-loaded")" "$(r failed "$t-loaded")"
+		printf 'under attack / unloaded rate|%s|%s\n' \
+			"$(awk -v a="$(o rps "$t-loaded")" -v b="$(o rps "$t-unloaded")" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')" \
+			"$(awk -v a="$(r rps "$t-loaded")" -v b="$(r rps "$t-unloaded")" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')"
+		printf 'silent conns closed by the server [/s]|%s|%s\n' "$(o closed_per_s "$t-hold")" "$(r closed_per_s "$t-hold")"
+		printf 'peak RSS, VmHWM [MiB] (ref: sum over processes)|%s|%s\n' "$(kb2mib "$rss_o")" "$(kb2mib "$rss_r")"
+		printf 'Pss, all processes [MiB]|%s|%s\n' "$(kb2mib "$pss_o")" "$(kb2mib "$pss_r")"
+		printf 'processes|%s|%s\n' "$(o nproc "$t-mem2")" "$(r nproc "$t-mem2")"
+	} | table
 done
+fi
 
 echo
 echo "== goals"
-goal() { # NAME STATUS(1 met, 0 not met, x not measurable) DETAIL
-	case $2 in 1) st=MET ;; 0) st="NOT MET" ;; *) st="NOT MEASURED" ;; esac
-	printf '%-50s %-13s %s\n' "$1" "$st" "$3"
-}
+if part rate; then
 for c in 1 8; do
 	ratio=$(awk -v a="$(o rps rate$c)" -v b="$(r rps rate$c)" 'BEGIN { if (b > 0) printf "%.1f", a / b; else print "inf" }')
 	ok=$(awk -v a="$(o rps rate$c)" -v b="$(r rps rate$c)" 'BEGIN { print (b > 0 ? (a >= 50 * b) : (a > 0)) }')
 	goal "DEVLIST rate, $c client(s): ours >= 50x reference" "$ok" "(${ratio}x: $(o rps rate$c) vs $(r rps rate$c) req/s)"
 done
+fi
+if part silent; then
 held=$(o still_open silent)
 ok=$(awk -v n="$(o req_ok silent)" -v want="$NREQ" -v p="$(o p99_ms silent)" -v h="$held" -v sn="$SN" \
 	'BEGIN { if (h < sn) print "x"; else print (n == want && p != "-" && p < 100) }')
@@ -289,4 +439,19 @@ detail="(p99 $(o p99_ms silent) ms, max $(o max_ms silent) ms; $(o req_ok silent
 goal "DEVLIST latency, $SN silent conns open: < 100 ms" "$ok" "$detail"
 ok=$(awk -v k="$(o rss_kb silent)" -v h="$held" -v sn="$SN" 'BEGIN { if (k == "-" || h < sn) print "x"; else print (k < 16384) }')
 goal "our total RSS, $SN silent conns open: < 16 MiB" "$ok" "($(kb2mib "$(o rss_kb silent)") MiB, $(o nproc silent) process(es), $held of $SN silent conns held)"
+fi
+if part attack; then
+for n in $ATTACK_N; do
+	t=n$n
+	p99=$(o p99_ms "$t-loaded") ok_n=$(o ok "$t-loaded")
+	ok=$(awk -v p="$p99" -v k="$ok_n" 'BEGIN { if (p == "" || p == "-" || k + 0 == 0) print "x"; else print (p < 100) }')
+	goal "attack $n: DEVLIST p99 from 127.0.0.2 < 100 ms" "$ok" "(p99 $p99 ms, max $(o max_ms "$t-loaded") ms, $ok_n answered, $(o failed "$t-loaded") failed)"
+	lr=$(o rps "$t-loaded") ur=$(o rps "$t-unloaded")
+	ok=$(awk -v a="$lr" -v b="$ur" 'BEGIN { if (b + 0 <= 0) print "x"; else print (a >= b / 2) }')
+	goal "attack $n: rate >= 1/2 of unloaded" "$ok" "($lr vs $ur req/s: $(awk -v a="$lr" -v b="$ur" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'))"
+	k=$(o root_hwm_kb "$t-mem2")
+	ok=$(awk -v k="$k" 'BEGIN { if (k == "" || k < 0) print "x"; else print (k < 16384) }')
+	goal "attack $n: our peak RSS (VmHWM) < 16 MiB" "$ok" "($(kb2mib "$k") MiB)"
+done
+fi
 exit 0
