@@ -401,7 +401,8 @@ tap(not os.path.exists(p1) and not os.path.exists(p2),
 # serving, and still hands an imported connection to the kernel (a write to
 # the root-owned usbip_sockfd), reloads and removes its PID file.
 write(conf, "[usbipd]\ntcp-port=13287\n")
-d = Daemon(["--config", conf, "-P", pidf], "privs.log")
+# "listening on" comes before the drop: wait for the drop's own line.
+d = Daemon(["--config", conf, "-P", pidf], "privs.log", wait_for="dropped all capabilities")
 st = status_fields(d.p.pid)
 tap(all(st.get(k) == "0" * 16 for k in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb")) and
     st.get("NoNewPrivs") == "1",
