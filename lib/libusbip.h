@@ -363,7 +363,7 @@ int usbip_exported_refresh_status(struct usbip_ctx *ctx, struct usbip_exported *
 /*
  * Hands connected socket @sockfd to the kernel for device @e (writes
  * usbip_sockfd).  Returns 0, -EBUSY when the device is in use, -EIO when it
- * is in error state, or -errno from the write.
+ * is in error state, -EBADMSG for an unknown state, or -errno.
  */
 int usbip_export(struct usbip_ctx *ctx, struct usbip_exported *e, int sockfd);
 
@@ -434,8 +434,9 @@ int usbip_vhci_parse_status(const char *text, size_t len,
 /*
  * Finds vhci_hcd.0 (platform or faux bus, loading vhci-hcd if needed) and
  * reads its ports.  Returns 0 with *@vhci set (free with usbip_vhci_close),
- * or -ENODEV when the driver is absent, -EBADMSG for unreadable ports or
- * another -errno, with *@vhci NULL.  The object holds a reference to @ctx.
+ * or, with *@vhci NULL, -ENODEV when the driver is absent, -EBADMSG for a
+ * malformed nports attribute or status file, or another -errno.  The object
+ * holds a reference to @ctx.
  */
 int usbip_vhci_open(struct usbip_ctx *ctx, struct usbip_vhci **vhci);
 /* Frees @vhci; NULL is fine. */
