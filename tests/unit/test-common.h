@@ -114,7 +114,9 @@ static const char *test_write_file(const char *name, const void *data, size_t le
 /*
  * A TCase of a runner: its name and, if its tests need one, the checked
  * fixture run around each of them.  Declared once per runner file, e.g.
- *	static const struct test_group tc_files = { "files", setup, teardown };
+ *	static const struct test_group tc_files = {
+ *		.name = "files", .setup = setup, .teardown = teardown
+ *	};
  */
 struct test_group {
 	const char *name;
@@ -157,6 +159,7 @@ static void fn##_register(void)						\
 	test_register(&(group), fn, __LINE__);				\
 }
 
+__attribute__((unused))
 static int test_entry_cmp(const void *a, const void *b)
 {
 	const struct test_entry *x = a, *y = b;
