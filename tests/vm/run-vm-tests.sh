@@ -37,7 +37,7 @@
 # Exit status 0 only if nothing failed.
 #
 # Environment: USBIP_VM_CACHE (cache dir), USBIP_VM_TIMEOUT (seconds for the whole
-# VM, default 300), USBIP_VM_SMP (guest CPUs, default 2), USBIP_VM_STICK_MB (size
+# VM, default 600: a safety net; a quiet 2-core machine needs about 3 minutes), USBIP_VM_SMP (guest CPUs, default 2), USBIP_VM_STICK_MB (size
 # of the SuperSpeed stick, default 16), USBIP_VM_KEEP_WORK=1 (keep the work dir),
 # USBIP_VM_KERNEL_META (kernel meta-package, default linux-image-amd64; e.g.
 # linux-image-6.12-amd64 for Debian 12's second kernel, whose modules are .ko.xz).
@@ -48,7 +48,7 @@ umask 022
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 GUEST="$HERE/guest"
 CACHE=${USBIP_VM_CACHE:-${HOME:-/root}/.cache/usbip-vm}
-VM_TIMEOUT=${USBIP_VM_TIMEOUT:-300}
+VM_TIMEOUT=${USBIP_VM_TIMEOUT:-600}
 VM_SMP=${USBIP_VM_SMP:-2}
 SS_MB=${USBIP_VM_STICK_MB:-16}
 KMETA=${USBIP_VM_KERNEL_META:-linux-image-amd64}
