@@ -17,7 +17,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from harness import STRACE, USBIPD, Usbipd, in_testbed, require_program, work_dir  # noqa: E402
 from taplib import tap, done  # noqa: E402
 
-from usbipwire import devlist, exchange, imp, op, serves  # noqa: E402
+from usbipwire import closed_by_server, devlist, exchange, imp, op, serves  # noqa: E402
 
 require_program("systemd-socket-activate")
 in_testbed("host-bound.umockdev")
@@ -129,16 +129,6 @@ tap(d.stop() == 0, "stops cleanly after reloads")
 # At the cap a newcomer is not refused (whoever holds the slots would lock
 # everyone out): the oldest unanswered connection of the address holding the
 # most is closed instead (test-daemon-flood.py has the rest).
-def closed_by_server(s, wait=0.0):
-    s.settimeout(wait)
-    try:
-        return s.recv(1) == b""
-    except (socket.timeout, BlockingIOError):
-        return False
-    except OSError:
-        return True
-
-
 d = Daemon(["-t", "13266", "--max-handshakes", "5", "--timeout", "30"], "cap.log")
 silent = [socket.create_connection(("127.0.0.1", 13266)) for _ in range(5)]
 time.sleep(0.3)

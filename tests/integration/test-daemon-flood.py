@@ -21,7 +21,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from harness import USBIPD, Usbipd, in_testbed, work_dir  # noqa: E402
 from taplib import tap, done  # noqa: E402
-from usbipwire import devlist  # noqa: E402
+from usbipwire import closed_by_server, devlist  # noqa: E402
 
 in_testbed("host-bound.umockdev")
 WORK = work_dir()
@@ -63,17 +63,6 @@ def connect(port, source):
     s.bind((source, 0))
     s.connect(("127.0.0.1", port))
     return s
-
-
-def closed_by_server(s, wait=0.0):
-    """True once the server has closed s (EOF or reset); False while open."""
-    s.settimeout(wait)
-    try:
-        return s.recv(1) == b""
-    except (socket.timeout, BlockingIOError):
-        return False
-    except OSError:
-        return True
 
 
 def timed_devlist(port, source):

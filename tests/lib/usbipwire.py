@@ -69,6 +69,17 @@ def serves(port, **kw):
     return r is not None and len(r) > 12
 
 
+def closed_by_server(s, wait=0.0):
+    """True once the server has closed s (EOF or reset); False while open."""
+    s.settimeout(wait)
+    try:
+        return s.recv(1) == b""
+    except (socket.timeout, BlockingIOError):
+        return False
+    except OSError:
+        return True
+
+
 def busids(reply):
     """The bus ids of the devices in a DEVLIST reply, in order."""
     ids, off = [], 12
