@@ -144,19 +144,25 @@ bad:
 	return false;
 }
 
+/* Every setting by name; its index is its bit in struct config's "set". */
+static const char *const config_keys[] = {
+	"ipv4", "ipv6", "device", "debug", "tcp-port", "pid-file", "timeout",
+	"max-handshakes", "keepalive-idle", "keepalive-interval",
+	"keepalive-count", "allow", "listen", "max-per-source",
+};
+
 /* Bit of each setting, so the command line can override the file. */
 unsigned config_bit(const char *key)
 {
-	static const char *const keys[] = {
-		"ipv4", "ipv6", "device", "debug", "tcp-port", "pid-file", "timeout",
-		"max-handshakes", "keepalive-idle", "keepalive-interval",
-		"keepalive-count", "allow", "listen", "max-per-source",
-	};
-
-	for (unsigned i = 0; i < G_N_ELEMENTS(keys); i++)
-		if (!strcmp(key, keys[i]))
+	for (unsigned i = 0; i < G_N_ELEMENTS(config_keys); i++)
+		if (!strcmp(key, config_keys[i]))
 			return 1u << i;
 	return 0;
+}
+
+unsigned config_all_bits(void)
+{
+	return (1u << G_N_ELEMENTS(config_keys)) - 1;
 }
 
 static bool is_flag(const char *key)

@@ -30,6 +30,8 @@ bool config_set(struct config *c, const char *key, const char *value, const char
 bool config_load(struct config *c, const char *path, bool required);
 void config_merge(struct config *out, const struct config *file, const struct config *cli);
 unsigned config_bit(const char *key);
+/* The bits of all settings usbipd knows. */
+unsigned config_all_bits(void);
 /* Do @a and @b agree on what is fixed at start (port, addresses, mode, PID file)? */
 bool config_same_at_start(const struct config *a, const struct config *b);
 /* getaddrinfo() of a listen= address (numeric only) and @port (may be NULL). */

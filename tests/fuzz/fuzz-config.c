@@ -46,7 +46,8 @@ static void check_ranges(const struct config *c)
 	FUZZ_CHECK(c->keepalive_idle >= 1 && c->keepalive_idle <= 32767);
 	FUZZ_CHECK(c->keepalive_interval >= 1 && c->keepalive_interval <= 32767);
 	FUZZ_CHECK(c->keepalive_count >= 1 && c->keepalive_count <= 127);
-	FUZZ_CHECK((c->set & ~((1u << 13) - 1)) == 0);
+	FUZZ_CHECK(c->max_per_source >= 1 && c->max_per_source <= 65536);
+	FUZZ_CHECK((c->set & ~config_all_bits()) == 0);
 	for (guint i = 0; i < c->allow->len; i++) {
 		const struct acl_entry *e = g_ptr_array_index(c->allow, i);
 
@@ -156,6 +157,8 @@ static void command_line(struct config *cli, uint8_t pick)
 		FUZZ_CHECK(config_set(cli, "debug", NULL, "cli"));
 	if (pick & 32)
 		FUZZ_CHECK(config_set(cli, "keepalive-count", "9", "cli"));
+	if (pick & 64)
+		FUZZ_CHECK(config_set(cli, "max-per-source", "8", "cli"));
 }
 
 static void check_merge(const struct config *out, const struct config *file,
@@ -167,6 +170,7 @@ static void check_merge(const struct config *out, const struct config *file,
 	FUZZ_CHECK(out->timeout_ms == FROM("timeout")->timeout_ms);
 	FUZZ_CHECK(out->debug == FROM("debug")->debug);
 	FUZZ_CHECK(out->keepalive_count == FROM("keepalive-count")->keepalive_count);
+	FUZZ_CHECK(out->max_per_source == FROM("max-per-source")->max_per_source);
 	FUZZ_CHECK(out->allow->len == FROM("allow")->allow->len);
 	FUZZ_CHECK(out->listen->len == FROM("listen")->listen->len);
 	for (guint i = 0; i < out->allow->len; i++)
