@@ -46,6 +46,7 @@
 #define LIBUSBIP_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -486,6 +487,67 @@ int usbip_record_write(struct usbip_ctx *ctx, uint32_t port,
 		       const struct usbip_record *rec);
 int usbip_record_read(struct usbip_ctx *ctx, uint32_t port, struct usbip_record *rec);
 int usbip_record_remove(struct usbip_ctx *ctx, uint32_t port);
+
+/* -------------------------------------------------------------- selectors */
+
+#define USBIP_SERIAL_SIZE	256
+
+/*
+ * Names a device by what survives a replug to another port, where its bus
+ * id changes: vendor:product (usbip -i/--hardware-id), serial number,
+ * physical port (udev's ID_PATH), or the bus id itself.  Export rules and
+ * the client's selectors are selectors.  A field left empty ("" or
+ * has_ids false) matches any device; an all-empty selector matches all.
+ */
+struct usbip_selector {
+	char busid[USBIP_BUSID_SIZE];
+	bool has_ids;
+	uint16_t vendor, product;
+	char serial[USBIP_SERIAL_SIZE];
+	char path[USBIP_PATH_SIZE];
+};
+
+/* What is known of a device.  NULL serial or path: not known (a server's
+ * DEVLIST carries neither). */
+struct usbip_device_ident {
+	const char *busid;
+	uint16_t vendor, product;
+	const char *serial;
+	const char *path;
+};
+
+enum usbip_match {
+	USBIP_MATCH_NO = 0,
+	USBIP_MATCH_YES = 1,
+	/* Every field known matches; one the selector gives is not known. */
+	USBIP_MATCH_UNKNOWN = 2,
+};
+
+/*
+ * Parses "VID:PID", each 1 to 4 hex digits (the form of usbip list and
+ * lsusb).  Returns 0, or -EINVAL leaving the outputs alone.
+ */
+int usbip_hardware_id_parse(const char *text, uint16_t *vendor, uint16_t *product);
+/* Returns an enum usbip_match. */
+int usbip_selector_match(const struct usbip_selector *sel,
+			 const struct usbip_device_ident *id);
+/* True when @sel names no field (it would match every device). */
+bool usbip_selector_empty(const struct usbip_selector *sel);
+/*
+ * @sel as the options that give it ("-b 1-1", "-i 0781:5567 --serial X",
+ * "--path pci-0000:00:14.0-usb-0:1"), for messages; always NUL-terminated.
+ * The serial and path are copied as they are: a caller printing them to a
+ * terminal escapes them first.  Returns @buf.
+ */
+const char *usbip_selector_str(const struct usbip_selector *sel, char *buf,
+			       size_t size);
+/*
+ * The serial number (sysfs "serial"; "" when the device has none) and the
+ * physical port (udev ID_PATH; "" when udev gave none) of local USB device
+ * @busid.  Returns 0, -ENODEV, or -ENAMETOOLONG when one was cut to fit.
+ */
+int usbip_local_ident(struct usbip_ctx *ctx, const char *busid,
+		      char serial[USBIP_SERIAL_SIZE], char path[USBIP_PATH_SIZE]);
 
 #ifdef __cplusplus
 }
