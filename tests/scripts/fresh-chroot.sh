@@ -25,6 +25,7 @@ cleanup() {
 	for m in run dev/pts dev sys proc; do
 		umount -R "$dir/$m" 2>/dev/null || true
 	done
+	while mountpoint -q "$dir" 2>/dev/null; do umount "$dir" || break; done
 }
 trap cleanup EXIT
 
@@ -52,6 +53,9 @@ else
 fi
 cp /etc/resolv.conf "$dir/etc/resolv.conf" 2>/dev/null || true
 
+# The root of the chroot is a mount point, as / is on a real machine: the
+# tests' private mount namespaces (unshare -m) need one to make it private.
+mount --bind "$dir" "$dir"
 mount -t proc proc "$dir/proc"
 mount --rbind /sys "$dir/sys"
 mount --rbind /dev "$dir/dev"
