@@ -250,7 +250,7 @@ EOF
 session host-bound-debug host-bound.umockdev -- -d <<EOF
 list-r usbip -t $P list -r 127.0.0.1
 attach-novhci usbip -t $P attach -r 127.0.0.1 -b 1-1
-second-usbipd-same-port timeout -s INT 2 usbipd -t $P
+second-usbipd-same-port timeout -s INT 10 usbipd -t $P
 EOF
 
 session host-bound-ipv6 host-bound.umockdev -- -6 <<EOF
