@@ -118,6 +118,7 @@ static int imported_serial(struct usbip_cli *cli, struct usbip_vhci *vhci, int p
 {
 	int64_t end = usbip_now_ms() + ENUMERATE_WAIT_MS;
 	char path[USBIP_PATH_SIZE];
+	bool taken = false;
 
 	for (;;) {
 		const struct usbip_vhci_port *ports;
@@ -131,8 +132,15 @@ static int imported_serial(struct usbip_cli *cli, struct usbip_vhci *vhci, int p
 
 				if (p->port != (uint32_t)port)
 					continue;
-				if (p->status == USBIP_VDEV_ST_NULL)
-					return -ENODEV;
+				/* Free again after it was taken: the connection
+				 * ended.  (Free before that: the kernel has not
+				 * shown our attach yet.) */
+				if (p->status == USBIP_VDEV_ST_NULL) {
+					if (taken)
+						return -ENODEV;
+					break;
+				}
+				taken = true;
 				/* "0-0" until the kernel has enumerated the device. */
 				if (!p->local_busid[0] || !strcmp(p->local_busid, "0-0"))
 					break;
