@@ -231,7 +231,9 @@ int attach_selected(struct usbip_cli *cli, const char *host, const struct usbip_
 			     busid, host_shown,
 			     serial[0] ? escape_text(serial_shown, sizeof(serial_shown), serial)
 				       : "(none)");
-		release(vhci, port);
+		/* A port the kernel freed already needs no detach. */
+		if (r != -ENODEV)
+			release(vhci, port);
 		port = -1;
 	}
 	usbip_vhci_close(vhci);
