@@ -55,7 +55,7 @@ bool select_option(struct usbip_selector *sel, int opt, const char *arg);
 bool select_busid(struct usbip_selector *sel, const char *busid);
 /* True when @sel holds more than a bus id: the command must select. */
 bool select_wanted(const struct usbip_selector *sel);
-/* @sel as its options, escaped for printing (select_shown_size bytes). */
+/* @sel as its options, escaped for printing (SELECT_SHOWN_SIZE bytes). */
 #define SELECT_SHOWN_SIZE ESCAPED_SIZE(USBIP_BUSID_SIZE + USBIP_SERIAL_SIZE + \
 				       USBIP_PATH_SIZE + 64)
 const char *select_shown(const struct usbip_selector *sel, char *buf, size_t size);
