@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -13,45 +14,50 @@ static void usage(void)
 	printf("usage: usbip attach <args>\n"
 	       "    -r, --remote=<host>      The machine with exported USB devices\n"
 	       "    -b, --busid=<busid>    Busid of the device on <host>\n"
-	       "    -d, --device=<devid>    Id of the virtual UDC on <host>\n");
+	       "    -d, --device=<devid>    Id of the virtual UDC on <host>\n"
+	       SELECT_USAGE);
 }
 
-static int attach(struct usbip_cli *cli, const char *host, const char *busid)
+/*
+ * Imports @busid from @host onto a free port of @vhci.  Returns the port,
+ * or -1 after logging why not.
+ */
+static int import(struct usbip_cli *cli, struct usbip_vhci *vhci, const char *host,
+		  const char *busid)
 {
-	struct usbip_record rec;
 	struct usbip_device dev;
-	struct usbip_vhci *vhci;
 	char shown[ESCAPED_SIZE(USBIP_BUSID_SIZE)];
 	int fd, r, port;
 
-	/* Open vhci first: importing a device we cannot attach would leave it
-	 * marked in use on the server until the connection times out. */
-	r = usbip_vhci_open(cli->ctx, &vhci);
-	if (r < 0) {
-		err("open vhci_driver (is vhci_hcd loaded?)");
-		return -1;
-	}
 	fd = cli_connect(cli, host);
-	if (fd < 0) {
-		usbip_vhci_close(vhci);
+	if (fd < 0)
 		return -1;
-	}
 	r = usbip_request_import(cli->ctx, fd, busid, usbip_now_ms() + cli->timeout_ms, &dev);
 	if (r < 0) {
 		err("Attach Request for %s failed - %s", escape_text(shown, sizeof(shown), busid),
 		    usbip_strerror(r));
-		goto fail;
+		close(fd);
+		return -1;
 	}
 	port = usbip_vhci_attach(vhci, fd, dev.busnum << 16 | (dev.devnum & 0xffff), dev.speed);
+	/* On success the kernel holds its own reference to the socket. */
+	close(fd);
 	if (port < 0) {
 		if (port == -EBUSY)
 			err("no free port on vhci_hcd for a %s device", usbip_speed_str(dev.speed));
 		else
 			err("import device: %s", strerror(-port));
-		goto fail;
+		return -1;
 	}
-	close(fd);
-	usbip_vhci_close(vhci);
+	return port;
+}
+
+/* Notes where port @port came from, for `usbip port`. */
+static void record(struct usbip_cli *cli, int port, const char *host, const char *busid)
+{
+	struct usbip_record rec;
+	char shown[ESCAPED_SIZE(USBIP_BUSID_SIZE)];
+	int r;
 
 	memset(&rec, 0, sizeof(rec));
 	snprintf(rec.host, sizeof(rec.host), "%s", host);
@@ -64,11 +70,178 @@ static int attach(struct usbip_cli *cli, const char *host, const char *busid)
 		    usbip_get_state_dir(cli->ctx), strerror(-r));
 	dbg("attached %s from %s to port %d", escape_text(shown, sizeof(shown), busid), host,
 	    port);
-	return 0;
-fail:
-	close(fd);
+}
+
+/* Opens vhci_hcd, logging the failure as the kernel's tool does. */
+static struct usbip_vhci *open_vhci(struct usbip_cli *cli)
+{
+	struct usbip_vhci *vhci;
+
+	if (usbip_vhci_open(cli->ctx, &vhci) < 0) {
+		err("open vhci_driver (is vhci_hcd loaded?)");
+		return NULL;
+	}
+	return vhci;
+}
+
+static int attach(struct usbip_cli *cli, const char *host, const char *busid)
+{
+	/* Open vhci first: importing a device we cannot attach would leave it
+	 * marked in use on the server until the connection times out. */
+	struct usbip_vhci *vhci = open_vhci(cli);
+	int port;
+
+	if (!vhci)
+		return -1;
+	port = import(cli, vhci, host, busid);
 	usbip_vhci_close(vhci);
-	return -1;
+	if (port < 0)
+		return -1;
+	record(cli, port, host, busid);
+	return 0;
+}
+
+/* How long an imported device may take to show up in sysfs (enumeration by
+ * the kernel, then udev) before its serial number can be read. */
+#define ENUMERATE_WAIT_MS 5000
+#define ENUMERATE_POLL_US 100000
+
+/*
+ * The serial number of the device imported on @port ("" when it has none),
+ * once the kernel has enumerated it: the port's local bus id in the vhci
+ * status, then that device in sysfs.  Returns 0, -ETIMEDOUT when it did not
+ * appear in ENUMERATE_WAIT_MS, -ENODEV when the port was released
+ * meanwhile, or -ENAMETOOLONG.
+ */
+static int imported_serial(struct usbip_cli *cli, struct usbip_vhci *vhci, int port,
+			   char serial[USBIP_SERIAL_SIZE])
+{
+	int64_t end = usbip_now_ms() + ENUMERATE_WAIT_MS;
+	char path[USBIP_PATH_SIZE];
+	bool taken = false;
+
+	for (;;) {
+		const struct usbip_vhci_port *ports;
+		size_t n;
+
+		if (usbip_vhci_refresh(vhci) == 0) {
+			ports = usbip_vhci_ports(vhci, &n);
+			for (size_t i = 0; i < n; i++) {
+				const struct usbip_vhci_port *p = &ports[i];
+				int r;
+
+				if (p->port != (uint32_t)port)
+					continue;
+				/* Free again after it was taken: the connection
+				 * ended.  (Free before that: the kernel has not
+				 * shown our attach yet.) */
+				if (p->status == USBIP_VDEV_ST_NULL) {
+					if (taken)
+						return -ENODEV;
+					break;
+				}
+				taken = true;
+				/* "0-0" until the kernel has enumerated the device. */
+				if (!p->local_busid[0] || !strcmp(p->local_busid, "0-0"))
+					break;
+				r = usbip_local_ident(cli->ctx, p->local_busid, serial, path);
+				if (r != -ENODEV)
+					return r;
+				break;
+			}
+		}
+		if (usbip_now_ms() >= end)
+			return -ETIMEDOUT;
+		usleep(ENUMERATE_POLL_US);
+	}
+}
+
+/* Detaches @port again after a wrong device was imported on it. */
+static void release(struct usbip_vhci *vhci, int port)
+{
+	int r = usbip_vhci_detach(vhci, (uint32_t)port);
+
+	if (r < 0)
+		err("detach port %d again: %s (usbip detach -p %d)", port, strerror(-r), port);
+}
+
+int attach_selected(struct usbip_cli *cli, const char *host, const struct usbip_selector *sel)
+{
+	struct usbip_devlist cands;
+	struct usbip_vhci *vhci;
+	char shown[SELECT_SHOWN_SIZE], host_shown[ESCAPED_SIZE(USBIP_RECORD_HOST_MAX)];
+	char busid[ESCAPED_SIZE(USBIP_BUSID_SIZE)], serial[USBIP_SERIAL_SIZE];
+	char serial_shown[ESCAPED_SIZE(USBIP_SERIAL_SIZE)];
+	int n, port = -1;
+
+	n = select_remote(cli->ctx, host, cli->port, cli->timeout_ms, sel, &cands);
+	if (n < 0)
+		return -1;
+	escape_text(host_shown, sizeof(host_shown), host);
+	if (n == 0) {
+		err("no exportable device on %s matches %s (usbip list -r %s shows them)",
+		    host_shown, select_shown(sel, shown, sizeof(shown)), host_shown);
+		return -1;
+	}
+	/* Without a serial, the server's list decides alone. */
+	if (n > 1 && !sel->serial[0]) {
+		struct select_match *m = calloc((size_t)n, sizeof(*m));
+
+		if (m) {
+			for (int i = 0; i < n; i++) {
+				memcpy(m[i].busid, cands.devs[i].busid, sizeof(m[i].busid));
+				m[i].vendor = cands.devs[i].idVendor;
+				m[i].product = cands.devs[i].idProduct;
+			}
+			select_report_many(cli->ctx, sel, m, (size_t)n, false);
+			free(m);
+		} else {
+			err("%d devices on %s match %s: add -b BUSID to choose one", n,
+			    host_shown, select_shown(sel, shown, sizeof(shown)));
+		}
+		usbip_devlist_free(&cands);
+		return -1;
+	}
+	vhci = open_vhci(cli);
+	if (!vhci) {
+		usbip_devlist_free(&cands);
+		return -1;
+	}
+	for (int i = 0; i < n; i++) {
+		const char *b = cands.devs[i].busid;
+		int r;
+
+		port = import(cli, vhci, host, b);
+		if (port < 0)
+			continue;
+		/* The server's list has no serial numbers: the imported device
+		 * tells its own. */
+		r = sel->serial[0] ? imported_serial(cli, vhci, port, serial) : 0;
+		if (!sel->serial[0] || (r == 0 && !strcmp(serial, sel->serial))) {
+			record(cli, port, host, b);
+			break;
+		}
+		escape_text(busid, sizeof(busid), b);
+		if (r < 0)
+			info("%s from %s on port %d: no serial number to compare (%s): detaching it",
+			     busid, host_shown, port,
+			     r == -ETIMEDOUT ? "not enumerated in time" : strerror(-r));
+		else
+			info("%s from %s has serial %s, not the one asked for: detaching it",
+			     busid, host_shown,
+			     serial[0] ? escape_text(serial_shown, sizeof(serial_shown), serial)
+				       : "(none)");
+		/* A port the kernel freed already needs no detach. */
+		if (r != -ENODEV)
+			release(vhci, port);
+		port = -1;
+	}
+	usbip_vhci_close(vhci);
+	if (port < 0)
+		err("no device on %s that matches %s could be attached (%d tried)",
+		    host_shown, select_shown(sel, shown, sizeof(shown)), n);
+	usbip_devlist_free(&cands);
+	return port;
 }
 
 static int run(struct usbip_cli *cli, int argc, char *argv[])
@@ -77,13 +250,15 @@ static int run(struct usbip_cli *cli, int argc, char *argv[])
 		{ "remote", required_argument, NULL, 'r' },
 		{ "busid", required_argument, NULL, 'b' },
 		{ "device", required_argument, NULL, 'd' },
+		SELECT_OPTIONS,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct usbip_selector sel = { 0 };
 	const char *host = NULL, *busid = NULL;
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "r:b:d:h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "r:b:d:i:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'r':
 			host = optarg;
@@ -91,6 +266,11 @@ static int run(struct usbip_cli *cli, int argc, char *argv[])
 		case 'b':
 		case 'd':
 			busid = optarg;
+			break;
+		case 'i':
+		case OPT_SERIAL:
+			if (!select_option(&sel, opt, optarg))
+				return -1;
 			break;
 		case 'h':
 			usage();
@@ -100,9 +280,14 @@ static int run(struct usbip_cli *cli, int argc, char *argv[])
 			return -1;
 		}
 	}
-	if (!host || !busid) {
+	if (!host || (!busid && !select_wanted(&sel))) {
 		usage();
 		return -1;
+	}
+	if (select_wanted(&sel)) {
+		if (busid && !select_busid(&sel, busid))
+			return -1;
+		return attach_selected(cli, host, &sel) < 0 ? -1 : 0;
 	}
 	if (!cli_busid_ok(busid))
 		return -1;

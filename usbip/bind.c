@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "usbip.h"
@@ -10,53 +11,73 @@
 static void bind_usage(void)
 {
 	printf("usage: usbip bind <args>\n"
-	       "    -b, --busid=<busid>    Bind usbip-host.ko to device on <busid>\n");
+	       "    -b, --busid=<busid>    Bind usbip-host.ko to device on <busid>\n"
+	       SELECT_USAGE
+	       "        --all                 Bind every device the options select\n");
 }
 
 static void unbind_usage(void)
 {
 	printf("usage: usbip unbind <args>\n"
-	       "    -b, --busid=<busid>    Unbind usbip-host.ko from device on <busid>\n");
+	       "    -b, --busid=<busid>    Unbind usbip-host.ko from device on <busid>\n"
+	       SELECT_USAGE
+	       "        --all                 Unbind every device the options select\n");
 }
 
-/* Parses -b/--busid; returns the bus id, or NULL after printing usage. */
-static const char *parse_busid(int argc, char *argv[], void (*usage)(void), int *rc)
+/*
+ * Parses -b/--busid, -i/--hardware-id, --serial and --all into @sel and
+ * @all.  Returns 1 to go on, else the command's result (0 for --help, -1
+ * after printing usage or an error).
+ */
+static int parse_args(int argc, char *argv[], void (*usage)(void),
+		      struct usbip_selector *sel, bool *all)
 {
 	static const struct option opts[] = {
 		{ "busid", required_argument, NULL, 'b' },
+		SELECT_OPTIONS,
+		{ "all", no_argument, NULL, OPT_ALL },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	const char *busid = NULL;
 	int opt;
 
-	*rc = -1;
-	while ((opt = getopt_long(argc, argv, "b:h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "b:i:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'b':
-			return optarg;
+			/* The first -b counts, as when it was acted on at once. */
+			if (!busid)
+				busid = optarg;
+			break;
+		case 'i':
+		case OPT_SERIAL:
+			if (!select_option(sel, opt, optarg))
+				return -1;
+			break;
+		case OPT_ALL:
+			*all = true;
+			break;
 		case 'h':
-			*rc = 0;
 			usage();
-			return NULL;
+			return 0;
 		default:
 			usage();
-			return NULL;
+			return -1;
 		}
 	}
-	usage();
-	return NULL;
+	if (!busid && !select_wanted(sel)) {
+		usage();
+		return -1;
+	}
+	if (busid && !select_busid(sel, busid))
+		return -1;
+	return 1;
 }
 
-static int bind_run(struct usbip_cli *cli, int argc, char *argv[])
+static int bind_one(struct usbip_cli *cli, const char *busid)
 {
-	int rc, r;
-	const char *busid = parse_busid(argc, argv, bind_usage, &rc);
+	int r = usbip_bind(cli->ctx, busid);
 
-	if (!busid)
-		return rc;
-	if (!cli_busid_ok(busid))
-		return -1;
-	r = usbip_bind(cli->ctx, busid);
 	switch (r) {
 	case 0:
 		info("bind device on busid %s: complete", busid);
@@ -83,16 +104,10 @@ static int bind_run(struct usbip_cli *cli, int argc, char *argv[])
 	return -1;
 }
 
-static int unbind_run(struct usbip_cli *cli, int argc, char *argv[])
+static int unbind_one(struct usbip_cli *cli, const char *busid)
 {
-	int rc, r;
-	const char *busid = parse_busid(argc, argv, unbind_usage, &rc);
+	int r = usbip_unbind(cli->ctx, busid);
 
-	if (!busid)
-		return rc;
-	if (!cli_busid_ok(busid))
-		return -1;
-	r = usbip_unbind(cli->ctx, busid);
 	switch (r) {
 	case 0:
 		info("unbind device on busid %s: complete", busid);
@@ -108,6 +123,62 @@ static int unbind_run(struct usbip_cli *cli, int argc, char *argv[])
 		break;
 	}
 	return -1;
+}
+
+/*
+ * Runs @one on the device @sel names among the local ones, or on each with
+ * --all.  Every device gets the messages of -b; the result is -1 when any
+ * failed.
+ */
+static int run_selected(struct usbip_cli *cli, const struct usbip_selector *sel, bool all,
+			int (*one)(struct usbip_cli *cli, const char *busid))
+{
+	struct select_match *m;
+	char shown[SELECT_SHOWN_SIZE];
+	int n = select_local(cli->ctx, sel, &m), r = 0;
+
+	if (n < 0)
+		return -1;
+	if (n == 0) {
+		err("no device matches %s (usbip list -l shows the devices with their ids)",
+		    select_shown(sel, shown, sizeof(shown)));
+		return -1;
+	}
+	if (n > 1 && !all) {
+		select_report_many(cli->ctx, sel, m, (size_t)n, true);
+		free(m);
+		return -1;
+	}
+	for (int i = 0; i < n; i++)
+		if (one(cli, m[i].busid) < 0)
+			r = -1;
+	free(m);
+	return r;
+}
+
+static int run(struct usbip_cli *cli, int argc, char *argv[], void (*usage)(void),
+	       int (*one)(struct usbip_cli *cli, const char *busid))
+{
+	struct usbip_selector sel = { 0 };
+	bool all = false;
+	int r = parse_args(argc, argv, usage, &sel, &all);
+
+	if (r <= 0)
+		return r;
+	/* -b alone acts as it always did, device or not. */
+	if (!select_wanted(&sel))
+		return one(cli, sel.busid);
+	return run_selected(cli, &sel, all, one);
+}
+
+static int bind_run(struct usbip_cli *cli, int argc, char *argv[])
+{
+	return run(cli, argc, argv, bind_usage, bind_one);
+}
+
+static int unbind_run(struct usbip_cli *cli, int argc, char *argv[])
+{
+	return run(cli, argc, argv, unbind_usage, unbind_one);
 }
 
 const struct usbip_command cmd_bind = {

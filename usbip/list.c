@@ -14,15 +14,32 @@ static void usage(void)
 	       "    -p, --parsable         Parsable list format\n"
 	       "    -r, --remote=<host>    List the exportable USB devices on <host>\n"
 	       "    -l, --local            List the local USB devices\n"
-	       "    -d, --device           List the local USB gadgets bound to usbip-vudc\n");
+	       "    -d, --device           List the local USB gadgets bound to usbip-vudc\n"
+	       SELECT_USAGE
+	       "                           (with -l or -r: list only the devices selected)\n");
 }
 
-static int list_remote(struct usbip_cli *cli, const char *host)
+static int list_remote(struct usbip_cli *cli, const char *host,
+		       const struct usbip_selector *sel)
 {
 	struct usbip_devlist list;
 	char name[512], shown[ESCAPED_SIZE(USBIP_RECORD_HOST_MAX)];
 	int fd, r;
 
+	if (select_wanted(sel)) {
+		char what[SELECT_SHOWN_SIZE];
+
+		r = select_remote(cli->ctx, host, cli->port, cli->timeout_ms, sel, &list);
+		if (r < 0)
+			return -1;
+		if (r == 0) {
+			info("no exportable device on %s matches %s",
+			     escape_text(shown, sizeof(shown), host),
+			     select_shown(sel, what, sizeof(what)));
+			return 0;
+		}
+		goto print;
+	}
 	fd = cli_connect(cli, host);
 	if (fd < 0)
 		return -1;
@@ -37,6 +54,7 @@ static int list_remote(struct usbip_cli *cli, const char *host)
 		info("no exportable devices found on %s", host);
 		return 0;
 	}
+print:
 	printf("Exportable USB devices\n");
 	printf("======================\n");
 	printf(" - %s\n", escape_text(shown, sizeof(shown), host));
@@ -78,11 +96,39 @@ static void print_device(struct usbip_cli *cli, bool parsable, const char *busid
 	printf("\n");
 }
 
-static int list_local(struct usbip_cli *cli, bool parsable)
+/* list -l with -i/--serial: the devices select_local() picks, printed
+ * the same way. */
+static int list_local_selected(struct usbip_cli *cli, bool parsable,
+			       const struct usbip_selector *sel)
+{
+	struct select_match *m;
+	char what[SELECT_SHOWN_SIZE];
+	int n = select_local(cli->ctx, sel, &m);
+
+	if (n < 0)
+		return -1;
+	if (n == 0)
+		info("no device matches %s", select_shown(sel, what, sizeof(what)));
+	for (int i = 0; i < n; i++) {
+		char vid[8], pid[8];
+
+		snprintf(vid, sizeof(vid), "%04x", m[i].vendor);
+		snprintf(pid, sizeof(pid), "%04x", m[i].product);
+		print_device(cli, parsable, m[i].busid, vid, pid);
+	}
+	free(m);
+	return 0;
+}
+
+static int list_local(struct usbip_cli *cli, bool parsable, const struct usbip_selector *sel)
 {
 	struct usbip_local_device *devs;
 	size_t n;
-	int r = usbip_list_local(cli->ctx, &devs, &n);
+	int r;
+
+	if (select_wanted(sel))
+		return list_local_selected(cli, parsable, sel);
+	r = usbip_list_local(cli->ctx, &devs, &n);
 
 	/* Like the kernel's tool, show what was read before a faulty device. */
 	for (size_t i = 0; i < n; i++)
@@ -122,16 +168,18 @@ static int run(struct usbip_cli *cli, int argc, char *argv[])
 		{ "remote", required_argument, NULL, 'r' },
 		{ "local", no_argument, NULL, 'l' },
 		{ "device", no_argument, NULL, 'd' },
+		SELECT_OPTIONS,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct usbip_selector sel = { 0 };
 	bool parsable = false;
 	const char *host = NULL;
 	int opt, mode = 0;
 
 	/* The first of -r/-l/-d picks what to list, as in the kernel's tool; but
 	 * -p counts wherever it stands, so "list -l -p" is parsable too. */
-	while ((opt = getopt_long(argc, argv, "pr:ldh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "pr:ldi:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'p':
 			parsable = true;
@@ -145,6 +193,11 @@ static int run(struct usbip_cli *cli, int argc, char *argv[])
 			if (!mode)
 				mode = opt;
 			break;
+		case 'i':
+		case OPT_SERIAL:
+			if (!select_option(&sel, opt, optarg))
+				return -1;
+			break;
 		case 'h':
 			usage();
 			return 0;
@@ -153,11 +206,21 @@ static int run(struct usbip_cli *cli, int argc, char *argv[])
 			return -1;
 		}
 	}
+	if (select_wanted(&sel) && mode == 'd') {
+		err("-i and --serial select among -l or -r devices, not gadgets (-d)");
+		return -1;
+	}
+	if (sel.serial[0] && mode == 'r') {
+		/* OP_REP_DEVLIST has no serial numbers: a filter could only guess. */
+		err("a server's device list carries no serial numbers: use --serial "
+		    "with list -l on the server, or with attach (which checks it)");
+		return -1;
+	}
 	switch (mode) {
 	case 'r':
-		return list_remote(cli, host);
+		return list_remote(cli, host, &sel);
 	case 'l':
-		return list_local(cli, parsable);
+		return list_local(cli, parsable, &sel);
 	case 'd':
 		return list_gadgets(cli, parsable);
 	}

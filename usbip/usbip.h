@@ -31,4 +31,81 @@ int cli_connect(struct usbip_cli *cli, const char *host);
 /* Is @s a bus id we may send or write to sysfs? Logs why not. */
 bool cli_busid_ok(const char *s);
 
+/* ------------------------------------------------- device selectors (select.c) */
+
+/*
+ * -i/--hardware-id VID:PID and --serial SERIAL name a device by what
+ * survives a replug, where -b names it by its bus id.  Each command that
+ * takes them puts SELECT_OPTIONS in its getopt table and "i:" in its short
+ * options, and hands every -i/--serial to select_option().
+ */
+enum { OPT_SERIAL = 0x100, OPT_ALL };
+#define SELECT_OPTIONS \
+	{ "hardware-id", required_argument, NULL, 'i' }, \
+	{ "serial", required_argument, NULL, OPT_SERIAL }
+/* The help lines of -i and --serial, after each command's reference text. */
+#define SELECT_USAGE \
+	"    -i, --hardware-id=<vid:pid>  Select the device by vendor:product\n" \
+	"        --serial=<serial>     Select the device by serial number\n"
+
+/* Adds -i (@opt 'i') or --serial (OPT_SERIAL) to @sel; logs why @arg is not
+ * valid and returns false then. */
+bool select_option(struct usbip_selector *sel, int opt, const char *arg);
+/* Adds -b BUSID to @sel (checked by cli_busid_ok). */
+bool select_busid(struct usbip_selector *sel, const char *busid);
+/* True when @sel holds more than a bus id: the command must select. */
+bool select_wanted(const struct usbip_selector *sel);
+/* @sel as its options, escaped for printing (SELECT_SHOWN_SIZE bytes). */
+#define SELECT_SHOWN_SIZE ESCAPED_SIZE(USBIP_BUSID_SIZE + USBIP_SERIAL_SIZE + \
+				       USBIP_PATH_SIZE + 64)
+const char *select_shown(const struct usbip_selector *sel, char *buf, size_t size);
+
+/* One device a selector named, for choosing and for messages. */
+struct select_match {
+	char busid[USBIP_BUSID_SIZE];
+	uint16_t vendor, product;
+	bool serial_known;		/* false for a server's device */
+	char serial[USBIP_SERIAL_SIZE];	/* "" when the device has none */
+};
+
+/*
+ * The local USB devices (usbip_list_local: no hubs, none imported) that
+ * @sel matches, with their serial numbers (usbip_local_ident).  Returns
+ * their count with *@out allocated (free() it; NULL when 0), or -1 after
+ * logging why the devices could not be read.
+ */
+int select_local(struct usbip_ctx *ctx, const struct usbip_selector *sel,
+		 struct select_match **out);
+
+/*
+ * Asks @host:@port for its exportable devices (one connection, one
+ * OP_REQ_DEVLIST, @timeout_ms for the connect and for the reply) and keeps
+ * the ones @sel may name: a DEVLIST carries bus id and vendor:product but
+ * no serial number or port path, so a device whose known fields match is a
+ * candidate (usbip_selector_match YES or UNKNOWN), and only importing it
+ * tells its serial (attach_selected).  Returns the number of candidates,
+ * in the server's order, with @out holding them (usbip_devlist_free; empty
+ * when 0), or -1 after logging why the list could not be had.
+ */
+int select_remote(struct usbip_ctx *ctx, const char *host, const char *port,
+		  int timeout_ms, const struct usbip_selector *sel,
+		  struct usbip_devlist *out);
+
+/*
+ * Logs that @n (> 1) devices match @sel: each with bus id, names and
+ * serial, then how to choose one (@all_hint: mention --all).
+ */
+void select_report_many(struct usbip_ctx *ctx, const struct usbip_selector *sel,
+			const struct select_match *m, size_t n, bool all_hint);
+
+/*
+ * usbip attach -r @host with a selector (attach.c): picks the device in the
+ * server's list (select_remote) and imports it.  With a serial number, each
+ * candidate is imported in turn until the imported device reports that
+ * serial; the others are detached again.  Writes the port record as attach
+ * -b does.  Returns the vhci port, or -1 after logging why not.
+ */
+int attach_selected(struct usbip_cli *cli, const char *host,
+		    const struct usbip_selector *sel);
+
 #endif

@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Device selectors on the command line: -i/--hardware-id VID:PID and
+ * --serial SERIAL next to -b BUSID, matched against the local devices
+ * (bind, unbind, list -l) or a server's device list (attach, list -r).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "usbip.h"
+
+bool select_option(struct usbip_selector *sel, int opt, const char *arg)
+{
+	char shown[ESCAPED_SIZE(64)];
+
+	if (opt == 'i') {
+		if (usbip_hardware_id_parse(arg, &sel->vendor, &sel->product) < 0) {
+			err("invalid hardware id '%s': expected VID:PID, 1 to 4 hex digits "
+			    "each, such as 0781:5567 (usbip list -l shows them)",
+			    escape_text(shown, sizeof(shown), arg));
+			return false;
+		}
+		sel->has_ids = true;
+		return true;
+	}
+	/* --serial: what sysfs shows; an empty one would match any device. */
+	if (!arg[0] || strlen(arg) >= sizeof(sel->serial)) {
+		err("invalid serial number '%s': expected 1 to %zu bytes",
+		    escape_text(shown, sizeof(shown), arg), sizeof(sel->serial) - 1);
+		return false;
+	}
+	memcpy(sel->serial, arg, strlen(arg) + 1);
+	return true;
+}
+
+bool select_busid(struct usbip_selector *sel, const char *busid)
+{
+	if (!cli_busid_ok(busid))
+		return false;
+	/* cli_busid_ok() bounds it to the field. */
+	snprintf(sel->busid, sizeof(sel->busid), "%s", busid);
+	return true;
+}
+
+bool select_wanted(const struct usbip_selector *sel)
+{
+	return sel->has_ids || sel->serial[0] || sel->path[0];
+}
+
+const char *select_shown(const struct usbip_selector *sel, char *buf, size_t size)
+{
+	char text[USBIP_BUSID_SIZE + USBIP_SERIAL_SIZE + USBIP_PATH_SIZE + 64];
+
+	/* The serial comes from the command line: escaped like any outside text. */
+	return escape_text(buf, size, usbip_selector_str(sel, text, sizeof(text)));
+}
+
+/* sysfs idVendor/idProduct text: 4 hex digits (usbip_list_local checked
+ * nothing more than that they exist). */
+static bool parse_id_text(const char *s, uint16_t *out)
+{
+	char *end;
+	unsigned long v = strtoul(s, &end, 16);
+
+	if (end == s || *end || v > 0xffff)
+		return false;
+	*out = (uint16_t)v;
+	return true;
+}
+
+int select_local(struct usbip_ctx *ctx, const struct usbip_selector *sel,
+		 struct select_match **out)
+{
+	struct usbip_local_device *devs;
+	struct select_match *m = NULL;
+	size_t n, count = 0;
+	int r = usbip_list_local(ctx, &devs, &n);
+
+	*out = NULL;
+	if (r < 0) {
+		err("problem getting device attributes: %s", strerror(-r));
+		usbip_local_list_free(devs);
+		return -1;
+	}
+	if (n) {
+		m = calloc(n, sizeof(*m));
+		if (!m) {
+			err("out of memory");
+			usbip_local_list_free(devs);
+			return -1;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct select_match *c = &m[count];
+		char path[USBIP_PATH_SIZE];
+		struct usbip_device_ident id = { .busid = devs[i].busid };
+
+		if (!parse_id_text(devs[i].idVendor, &id.vendor) ||
+		    !parse_id_text(devs[i].idProduct, &id.product)) {
+			dbg("%s: unreadable idVendor/idProduct, skipped", devs[i].busid);
+			continue;
+		}
+		/* A device that went away meanwhile (-ENODEV) is not selected;
+		 * a serial cut to fit (-ENAMETOOLONG) cannot be compared. */
+		if (usbip_local_ident(ctx, devs[i].busid, c->serial, path) < 0)
+			continue;
+		id.serial = c->serial;
+		/* Everything of a local device is known: UNKNOWN cannot come back,
+		 * and would not be a match. */
+		id.path = path;
+		if (usbip_selector_match(sel, &id) != USBIP_MATCH_YES)
+			continue;
+		memcpy(c->busid, devs[i].busid, sizeof(c->busid));
+		c->vendor = id.vendor;
+		c->product = id.product;
+		c->serial_known = true;
+		count++;
+	}
+	usbip_local_list_free(devs);
+	if (!count) {
+		free(m);
+		m = NULL;
+	}
+	*out = m;
+	return (int)count;
+}
+
+int select_remote(struct usbip_ctx *ctx, const char *host, const char *port,
+		  int timeout_ms, const struct usbip_selector *sel,
+		  struct usbip_devlist *out)
+{
+	struct usbip_devlist list;
+	char shown[ESCAPED_SIZE(USBIP_RECORD_HOST_MAX)];
+	size_t kept = 0;
+	int fd, r;
+
+	out->ndev = 0;
+	out->devs = NULL;
+	fd = usbip_net_connect(ctx, host, port, timeout_ms);
+	if (fd < 0) {
+		err("could not connect to %s:%s: %s", escape_text(shown, sizeof(shown), host),
+		    port, usbip_strerror(fd));
+		return -1;
+	}
+	r = usbip_request_devlist(ctx, fd, usbip_now_ms() + timeout_ms, &list);
+	close(fd);
+	if (r < 0) {
+		err("could not get the device list of %s: %s",
+		    escape_text(shown, sizeof(shown), host), usbip_strerror(r));
+		return -1;
+	}
+	/* Keep the candidates in place, in the server's order. */
+	for (size_t i = 0; i < list.ndev; i++) {
+		const struct usbip_device *d = &list.devs[i];
+		struct usbip_device_ident id = {
+			.busid = d->busid, .vendor = d->idVendor, .product = d->idProduct,
+		};
+
+		if (usbip_selector_match(sel, &id) == USBIP_MATCH_NO)
+			continue;
+		if (kept != i)
+			list.devs[kept] = *d;
+		kept++;
+	}
+	list.ndev = kept;
+	if (!kept)
+		usbip_devlist_free(&list);
+	*out = list;
+	return (int)kept;
+}
+
+void select_report_many(struct usbip_ctx *ctx, const struct usbip_selector *sel,
+			const struct select_match *m, size_t n, bool all_hint)
+{
+	char shown[SELECT_SHOWN_SIZE], name[512], text[sizeof("serial ") + ESCAPED_SIZE(USBIP_SERIAL_SIZE)];
+	char busid[ESCAPED_SIZE(USBIP_BUSID_SIZE)], serial[ESCAPED_SIZE(USBIP_SERIAL_SIZE)];
+	bool any_unknown = false;
+
+	err("%zu devices match %s:", n, select_shown(sel, shown, sizeof(shown)));
+	for (size_t i = 0; i < n; i++) {
+		const char *s;
+
+		if (!m[i].serial_known) {
+			s = "serial not known";
+			any_unknown = true;
+		} else if (!m[i].serial[0]) {
+			s = "no serial";
+		} else {
+			snprintf(text, sizeof(text), "serial %s",
+				 escape_text(serial, sizeof(serial), m[i].serial));
+			s = text;
+		}
+		/* The names as list -l prints them. */
+		err("    %s: %s, %s", escape_text(busid, sizeof(busid), m[i].busid),
+		    usbip_names_product(ctx, name, sizeof(name), m[i].vendor, m[i].product),
+		    s);
+	}
+	if (all_hint)
+		err("add --serial SERIAL or -b BUSID to choose one, or --all to act on every one");
+	else if (any_unknown)
+		err("add --serial SERIAL (each device is tried until one has it) or "
+		    "-b BUSID to choose one");
+	else
+		err("add --serial SERIAL or -b BUSID to choose one");
+}
