@@ -21,6 +21,13 @@ note() { vmtest_line "NOTE $*"; }
 say() { echo "[$(cut -d' ' -f1 /proc/uptime)] $*"; }
 step() { say "--- $*"; }
 
+# skip MSG: the scenario cannot run here (init reports "SKIP name : MSG").
+skip() {
+	say "SKIP: $*"
+	echo "$*" >"$REASON_FILE"
+	exit 77
+}
+
 # fail MSG: record the reason and end the scenario script.
 fail() {
 	say "FAILED: $*"
@@ -206,6 +213,9 @@ reset_state() {
 		done
 	fi
 	gadget_teardown
+	# a replug scenario that died with a stick out or on another port
+	stick_home || say "reset_state: SuperSpeed stick not back on port $SS_HOME_PORT"
+	hs_plug || say "reset_state: high-speed stick not plugged back"
 	for b in $SS_BUSID $HS_BUSID; do
 		wait_until 15 on_usb_storage "$b" || say "reset_state: $b not back on usb-storage"
 	done
@@ -217,6 +227,130 @@ reset_state() {
 			rm -f /tmp/pending-restore
 	fi
 }
+
+# ---------------------------------------------------------------- QEMU monitor
+# The host runs qmp-relay.py on the guest's third serial port: a line
+# "MON <HMP command>" is run by QEMU's monitor and answered with "R <output>"
+# lines and "OK" or "ERR <reason>".  @SS_IMG@ / @HS_IMG@ in a command stand for
+# the host paths of the two sticks' images.
+CTL_TTY=/dev/ttyS2
+
+# mon HMP-COMMAND...: 0 if QEMU accepted it; its output is in /tmp/mon.out.
+mon() {
+	: >/tmp/mon.out
+	[ -c "$CTL_TTY" ] || { say "mon: no $CTL_TTY"; return 1; }
+	say "monitor> $*"
+	_st=""
+	exec 8<>"$CTL_TTY"
+	# raw: no echo back to the relay, no CR/NL mangling
+	stty -F "$CTL_TTY" raw -echo 2>/dev/null
+	echo "MON $*" >&8
+	while IFS= read -r -t 20 _l <&8; do
+		_l=$(printf '%s' "$_l" | tr -d '\r')
+		case "$_l" in
+		"R "*) printf '%s\n' "${_l#R }" >>/tmp/mon.out ;;
+		OK|ERR*) _st=$_l; break ;;
+		esac
+	done
+	exec 8<&-
+	sed 's/^/  mon| /' /tmp/mon.out
+	[ "$_st" = OK ] && return 0
+	say "  monitor: ${_st:-no answer within 20 s}"
+	return 1
+}
+
+# The SuperSpeed stick as QEMU knows it now: "DEVICE-ID XHCI-PORT COUNTER".
+# At boot it is stickdev on port 1 (the runner's command line); every plug
+# makes a new drive and device (stickdrvN, stickdevN).
+SS_HOME_PORT=1
+stick_state() { cat /tmp/stick.state 2>/dev/null || echo "stickdev $SS_HOME_PORT 0"; }
+stick_port() { set -- $(stick_state); echo "$2"; }
+# bus id of the SuperSpeed stick now (it changes with the port)
+ss_busid() { busid_by_serial VMTESTSS; }
+no_ss_stick() { ! busid_by_serial VMTESTSS >/dev/null; }
+
+# stick_unplug: pull the SuperSpeed stick out (QEMU device_del), wait until the
+# guest has seen it go.
+stick_unplug() {
+	set -- $(stick_state)
+	mon device_del "$1" || return 1
+	wait_until 15 no_ss_stick || { say "stick still present after device_del"; return 1; }
+}
+# stick_plug PORT: plug the SuperSpeed stick (same image, same serial) into
+# qemu-xhci port PORT (1-4; port 2 holds the keyboard); wait for its bus id.
+stick_plug() {
+	set -- $(stick_state) "$1"
+	_n=$(( $3 + 1 ))
+	mon drive_add 0 "if=none,id=stickdrv$_n,file=@SS_IMG@,format=raw" || return 1
+	mon device_add "usb-storage,bus=xhci.0,port=$4,drive=stickdrv$_n,id=stickdev$_n,serial=VMTESTSS" || return 1
+	echo "stickdev$_n $4 $_n" >/tmp/stick.state
+	wait_until 15 ss_busid || { say "stick not enumerated after device_add on port $4"; return 1; }
+}
+# stick_home: the stick back on its boot port (bus id $SS_BUSID) if it is not.
+stick_home() {
+	[ "$(stick_port)" = "$SS_HOME_PORT" ] && [ "$(ss_busid)" = "$SS_BUSID" ] && return 0
+	say "putting the SuperSpeed stick back on port $SS_HOME_PORT"
+	ss_busid >/dev/null && { stick_unplug || return 1; }
+	stick_plug "$SS_HOME_PORT" && [ "$(ss_busid)" = "$SS_BUSID" ]
+}
+
+# The high-speed stick has the same vendor:product (46f4:0001) as the
+# SuperSpeed one; scenarios that select devices by id take it out meanwhile.
+hs_state() { cat /tmp/hs.state 2>/dev/null || echo "hsstickdev 0 in"; }
+no_hs_stick() { ! busid_by_serial VMTESTHS >/dev/null; }
+hs_unplug() {
+	set -- $(hs_state)
+	[ "$3" = out ] && return 0
+	mon device_del "$1" || return 1
+	echo "$1 $2 out" >/tmp/hs.state
+	wait_until 15 no_hs_stick
+}
+hs_plug() {
+	set -- $(hs_state)
+	[ "$3" = in ] && return 0
+	_n=$(( $2 + 1 ))
+	mon drive_add 0 "if=none,id=hsdrv$_n,file=@HS_IMG@,format=raw" || return 1
+	mon device_add "usb-storage,bus=ehci.0,port=1,drive=hsdrv$_n,id=hsstickdev$_n,serial=VMTESTHS" || return 1
+	echo "hsstickdev$_n $_n in" >/tmp/hs.state
+	wait_until 15 busid_by_serial VMTESTHS
+}
+
+# ---------------------------------------------------------------- time to recovery
+# ttr_mark: the event (unplug, connection loss...) happens now.
+ttr_mark() { TTR_T0=$(now_cs); }
+# readback_ok DISK: DISK reads back whole and bit-exact as the SuperSpeed stick's
+# image (O_DIRECT: nothing from the page cache; killed after 30 s).
+readback_ok() {
+	[ -b "/dev/$1" ] || return 1
+	_sum=$(timeout -s KILL 30 dd if="/dev/$1" bs=1M iflag=direct 2>/dev/null | sha256sum | cut -d' ' -f1)
+	[ "$_sum" = "$SS_SHA" ]
+}
+# imported_readback_ok: an imported disk of the stick's size reads back bit-exact
+imported_readback_ok() {
+	_d=$(imported_disk_of_size "$SS_BYTES") || return 1
+	readback_ok "$_d"
+}
+# wait_recovered SECONDS: poll until the client reads the stick back bit-exact
+# through vhci; TTR_CS = centiseconds from ttr_mark to the end of that read.
+# 1 if it did not happen within SECONDS (TTR_CS is then the time waited).
+wait_recovered() {
+	_end=$(( $(now_cs) + $1 * 100 ))
+	while :; do
+		if imported_readback_ok; then
+			TTR_CS=$(( $(now_cs) - TTR_T0 ))
+			return 0
+		fi
+		if [ "$(now_cs)" -ge "$_end" ]; then
+			TTR_CS=$(( $(now_cs) - TTR_T0 ))
+			return 1
+		fi
+		usleep 100000
+	done
+}
+# since_mark: centiseconds since ttr_mark
+since_mark() { echo $(( $(now_cs) - TTR_T0 )); }
+# cs_fmt CS -> seconds with two decimals
+cs_fmt() { printf '%d.%02d' $(( $1 / 100 )) $(( $1 % 100 )); }
 
 GADGET=/sys/kernel/config/usb_gadget/vmtest
 gadget_teardown() {
