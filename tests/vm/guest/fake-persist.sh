@@ -60,22 +60,24 @@ attach)
 	has --persistent "$@" || exec $REAL "$@"
 	host=$(opt -r "$@") && vp=$(opt -i "$@") || { echo "fake: attach --persistent needs -r and -i" >&2; exit 1; }
 	stop sup
+	rm -f "$F/port"
 	(
 		while :; do
 			p=$(cat "$F/port" 2>/dev/null)
 			if [ -z "$p" ] || ! port_used "$p"; then
 				b=$($REAL list -r "$host" 2>/dev/null | sed -n "s/^ *\([0-9][0-9.-]*\): .*($vp)\$/\1/p" | head -n 1)
 				if [ -n "$b" ] && $REAL attach -r "$host" -b "$b" >/dev/null 2>&1; then
-					$REAL port 2>/dev/null | sed -n 's/^Port \([0-9]*\):.*/\1/p' | sed 's/^0*\([0-9]\)/\1/' | tail -n 1 >"$F/port"
+					$REAL port 2>/dev/null | sed -n 's/^Port \([0-9]*\):.*/\1/p' | sed 's/^0*\([0-9]\)/\1/' | tail -n 1 >"$F/port.new"
+					mv "$F/port.new" "$F/port"
 				fi
 			fi
 			usleep 200000
 		done
 	) </dev/null >/dev/null 2>&1 &
 	echo $! >"$F/sup.pid"
-	i=0
-	while [ $i -lt 100 ]; do [ -s "$F/port" ] && exit 0; usleep 100000; i=$((i + 1)); done
-	echo "fake: no attach within 10 s" >&2; exit 1 ;;
+	end=$(( $(cut -d. -f1 /proc/uptime) + 25 ))
+	while [ "$(cut -d. -f1 /proc/uptime)" -lt "$end" ]; do [ -s "$F/port" ] && exit 0; usleep 100000; done
+	echo "fake: no attach within 25 s" >&2; exit 1 ;;
 detach)
 	p=$(opt -p "$@")
 	[ -n "$p" ] && [ "$p" = "$(cat "$F/port" 2>/dev/null)" ] && { stop sup; rm -f "$F/port"; }
