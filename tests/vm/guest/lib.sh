@@ -180,11 +180,24 @@ same_file() {
 	return 1
 }
 
+# What device persistence leaves behind (export rules, supervisor state; the
+# paths the persistence branches are expected to use) and fake-persist.sh's
+# loops: removed after each persist-* scenario and by reset_state.
+PERSIST_STATE_PATHS="/etc/usbip/rules /etc/usbip/rules.d /var/lib/usbip /run/usbip /tmp/usbip-rules /tmp/fake-persist"
+persist_reset() {
+	for _f in /tmp/fake-persist/*.pid; do
+		[ -f "$_f" ] && kill "$(cat "$_f")" 2>/dev/null
+	done
+	rm -rf $PERSIST_STATE_PATHS 2>/dev/null
+	return 0
+}
+
 # Bring the machine back to a neutral state: no daemon, all ports free, nothing
 # bound to usbip-host, sticks on usb-storage, no gadget.
 reset_state() {
 	_p=$(pidof usbip)
 	[ -n "$_p" ] && kill -9 $_p 2>/dev/null
+	persist_reset
 	kill_usbipd
 	for p in $(vhci_used_ports); do
 		echo "$p" >"$VHCI/detach" 2>/dev/null

@@ -48,7 +48,7 @@ p_cleanup() {
 	_p=$(pidof usbip); [ -n "$_p" ] && kill $_p 2>/dev/null
 	run $T/usbip unbind --persist $SEL
 	kill_usbipd
-	rm -rf /etc/usbip /var/lib/usbip /run/usbip /var/run/usbip /tmp/usbip-rules* 2>/dev/null
+	persist_reset
 }
 
 need_features() {
