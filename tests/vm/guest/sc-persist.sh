@@ -68,9 +68,11 @@ supervised_port() {
 	echo "$_sp"
 }
 
-# recovered WHAT: the stick readable again within TTR_MAX s, then bit-exact; FIGURE.
+# recovered WHAT: the stick readable again within TTR_MAX s, then bit-exact,
+# on a supervised port; FIGURE.
 recovered() {
 	expect_recovered "$TTR_MAX" "$1"
+	supervised_port >/dev/null || fail "$1: the port is not supervised after the recovery"
 	figure "$LABEL: time to recovery $(cs_fmt $TTR_CS) s ($1; whole stick bit-exact through vhci, read in $(cs_fmt $READ_CS) s)"
 }
 
@@ -111,7 +113,6 @@ persist-replug-same-port)
 	stick_plug "$(stick_port)" || fail "plug through the monitor failed"
 	[ "$(ss_busid)" = "$B" ] || fail "bus id changed on a same-port replug: $B -> $(ss_busid)"
 	recovered "unplug, plug on the same port"
-	supervised_port >/dev/null || fail "port not supervised after the recovery"
 	;;
 persist-replug-other-port)
 	setup
@@ -124,7 +125,6 @@ persist-replug-other-port)
 	say "bus id $B -> $NB"
 	recovered "unplug, plug into another port ($B -> $NB)"
 	on_stub "$NB" || fail "the rule did not bind $NB to usbip-host"
-	supervised_port >/dev/null || fail "port not supervised after the recovery"
 	;;
 persist-conn-loss-vhci)
 	setup
@@ -134,7 +134,6 @@ persist-conn-loss-vhci)
 	echo "$PORT" >"$VHCI/detach" || fail "write $PORT to $VHCI/detach failed"
 	wait_until 5 disk_path_gone "$old" || fail "the imported disk did not go away after the sysfs detach"
 	recovered "vhci port detached through sysfs"
-	supervised_port >/dev/null || fail "port not supervised after the recovery"
 	;;
 persist-conn-loss-unbind)
 	setup
@@ -149,7 +148,6 @@ persist-conn-loss-unbind)
 		on_stub "$B" || [ "$RC" = 0 ] || fail "usbip bind -b $B exited $RC"
 	fi
 	recovered "usbip unbind + bind on the server"
-	supervised_port >/dev/null || fail "port not supervised after the recovery"
 	;;
 persist-detach-stays)
 	setup
