@@ -59,7 +59,8 @@
 # of the SuperSpeed stick, default 16), USBIP_VM_KEEP_WORK=1 (keep the work dir),
 # USBIP_VM_FAKE_PERSIST=1 (run the persist-* scenarios against
 # guest/fake-persist.sh, a crude stand-in for the persistence options: checks
-# the scenarios themselves, not the tools), USBIP_VM_KERNELS (default for --kernel), USBIP_VM_KERNEL_META (boot the kernel
+# the scenarios themselves, not the tools), USBIP_VM_TTR_MAX (seconds a persist-*
+# scenario allows for the recovery, default 10), USBIP_VM_KERNELS (default for --kernel), USBIP_VM_KERNEL_META (boot the kernel
 # this meta-package depends on instead of --kernel's; e.g. linux-image-6.12-amd64).
 
 set -euo pipefail
@@ -463,6 +464,7 @@ build_initramfs() {
 		echo "HAVE_OURS='$([ -n "$OURS" ] && echo 1 || echo 0)'"
 		echo "VM_TIMEOUT='$VM_TIMEOUT'"
 		echo "FAKE_PERSIST='${USBIP_VM_FAKE_PERSIST:-0}'"
+		echo "TTR_MAX='${USBIP_VM_TTR_MAX:-10}'"
 	} >"$ROOT/etc/vmtest.conf"
 	(cd "$ROOT" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) >"$work/initrd"
 }

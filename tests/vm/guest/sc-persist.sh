@@ -21,7 +21,7 @@
 
 NAME=$1
 T=/ours
-TTR_MAX=10
+TTR_MAX=${TTR_MAX:-10}
 LABEL=$NAME
 if [ "${FAKE_PERSIST:-0}" = 1 ]; then
 	# harness self-check only: fake-persist.sh stands in for the features
