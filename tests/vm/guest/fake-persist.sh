@@ -61,23 +61,27 @@ attach)
 	host=$(opt -r "$@") && vp=$(opt -i "$@") || { echo "fake: attach --persistent needs -r and -i" >&2; exit 1; }
 	stop sup
 	rm -f "$F/port"
+	# attach_once: attach the first (V:P) device `list -r` shows, record its port
+	attach_once() {
+		b=$($REAL list -r "$host" 2>>"$F/log" | sed -n "s/^ *\([0-9][0-9.-]*\): .*($vp)\$/\1/p" | head -n 1)
+		[ -n "$b" ] || { echo "$(cat /proc/uptime) no $vp on $host" >>"$F/log"; return 1; }
+		$REAL attach -r "$host" -b "$b" >>"$F/log" 2>&1 || { echo "$(cat /proc/uptime) attach $b failed" >>"$F/log"; return 1; }
+		$REAL port 2>>"$F/log" | sed -n 's/^Port \([0-9]*\):.*/\1/p' | sed 's/^0*\([0-9]\)/\1/' | tail -n 1 >"$F/port.new"
+		mv "$F/port.new" "$F/port"
+		echo "$(cat /proc/uptime) attached $b on port $(cat "$F/port")" >>"$F/log"
+	}
+	attach_once || { echo "fake: first attach failed (see $F/log)" >&2; cat "$F/log" >&2; exit 1; }
 	(
 		while :; do
 			p=$(cat "$F/port" 2>/dev/null)
 			if [ -z "$p" ] || ! port_used "$p"; then
-				b=$($REAL list -r "$host" 2>/dev/null | sed -n "s/^ *\([0-9][0-9.-]*\): .*($vp)\$/\1/p" | head -n 1)
-				if [ -n "$b" ] && $REAL attach -r "$host" -b "$b" >/dev/null 2>&1; then
-					$REAL port 2>/dev/null | sed -n 's/^Port \([0-9]*\):.*/\1/p' | sed 's/^0*\([0-9]\)/\1/' | tail -n 1 >"$F/port.new"
-					mv "$F/port.new" "$F/port"
-				fi
+				attach_once
 			fi
 			usleep 200000
 		done
 	) </dev/null >/dev/null 2>&1 &
 	echo $! >"$F/sup.pid"
-	end=$(( $(cut -d. -f1 /proc/uptime) + 25 ))
-	while [ "$(cut -d. -f1 /proc/uptime)" -lt "$end" ]; do [ -s "$F/port" ] && exit 0; usleep 100000; done
-	echo "fake: no attach within 25 s" >&2; exit 1 ;;
+	exit 0 ;;
 detach)
 	p=$(opt -p "$@")
 	[ -n "$p" ] && [ "$p" = "$(cat "$F/port" 2>/dev/null)" ] && { stop sup; rm -f "$F/port"; }

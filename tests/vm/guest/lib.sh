@@ -54,6 +54,10 @@ dump_state() {
 	ls -l /var/run/vhci_hcd 2>/dev/null | sed 's/^/  /'
 	echo "  dmesg tail:"
 	dmesg | tail -n 25 | sed 's/^/    /'
+	if [ -f /tmp/fake-persist/log ]; then
+		echo "  fake-persist log tail:"
+		tail -n 10 /tmp/fake-persist/log | sed 's/^/    /'
+	fi
 	if [ -f /tmp/syslog ]; then
 		echo "  syslog tail:"
 		tail -n 15 /tmp/syslog | sed 's/^/    /'
