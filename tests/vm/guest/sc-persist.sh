@@ -3,7 +3,8 @@
 # Device persistence (issue 9), our usbip and usbipd on both sides of loopback.
 # The server exports by rule (usbip bind --persist), the client imports by
 # selector under a supervisor (usbip attach --persistent); after each event the
-# stick must read back bit-exact through vhci within TTR_MAX seconds (FIGURE:
+# stick must be readable through vhci again within TTR_MAX seconds (default 10,
+# USBIP_VM_TTR_MAX), then read back whole and bit-exact (FIGURE:
 # the time to recovery).  Scenarios:
 #   persist-replug-same-port   unplug + plug on the same xhci port (same bus id)
 #   persist-replug-other-port  plug into port 3: the bus id changes; the rule
