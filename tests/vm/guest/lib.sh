@@ -361,10 +361,10 @@ imported_head_ok() {
 # wait_recovered SECONDS: poll (0.1 s) until the client reads the stick through
 # vhci (imported_head_ok); TTR_CS = centiseconds from ttr_mark to then.  Then
 # read the whole stick back: READ_CS = how long that took.  Returns 1 if the
-# stick was not readable within SECONDS (TTR_CS = the time waited), 2 if the
-# whole read was not bit-exact.
+# stick was not readable within SECONDS of ttr_mark (TTR_CS = the time waited),
+# 2 if the whole read was not bit-exact.
 wait_recovered() {
-	_end=$(( $(now_cs) + $1 * 100 ))
+	_end=$(( TTR_T0 + $1 * 100 ))
 	until imported_head_ok; do
 		if [ "$(now_cs)" -ge "$_end" ]; then
 			TTR_CS=$(( $(now_cs) - TTR_T0 ))
@@ -373,6 +373,7 @@ wait_recovered() {
 		usleep 100000
 	done
 	TTR_CS=$(( $(now_cs) - TTR_T0 ))
+	[ "$TTR_CS" -le $(( $1 * 100 )) ] || return 1
 	_r0=$(now_cs)
 	readback_ok "$RB_DISK" || { say "/dev/$RB_DISK does not read back bit-exact"; return 2; }
 	READ_CS=$(( $(now_cs) - _r0 ))
@@ -382,7 +383,7 @@ wait_recovered() {
 expect_recovered() {
 	wait_recovered "$1"
 	case $? in
-	1) fail "$2: the stick was not readable through vhci within $1 s" ;;
+	1) fail "$2: the stick was not readable through vhci within $1 s (after $(cs_fmt $TTR_CS) s)" ;;
 	2) fail "$2: the stick did not read back bit-exact through vhci" ;;
 	esac
 	return 0
