@@ -109,22 +109,23 @@ case "$NAME" in
 persist-replug-same-port)
 	setup
 	step "replug on the same port"
-	ttr_mark
 	stick_unplug || fail "unplug through the monitor failed"
+	# recovery counts from the plug-in: nothing can recover while it is out
+	ttr_mark
 	stick_plug "$(stick_port)" || fail "plug through the monitor failed"
 	[ "$(ss_busid)" = "$B" ] || fail "bus id changed on a same-port replug: $B -> $(ss_busid)"
-	recovered "unplug, plug on the same port"
+	recovered "from the plug-in on the same port"
 	;;
 persist-replug-other-port)
 	setup
 	step "unplug, plug into port 3"
-	ttr_mark
 	stick_unplug || fail "unplug through the monitor failed"
+	ttr_mark
 	stick_plug 3 || fail "plug into port 3 through the monitor failed"
 	NB=$(ss_busid)
 	[ "$NB" != "$B" ] || fail "plug into another port kept the bus id $B"
 	say "bus id $B -> $NB"
-	recovered "unplug, plug into another port ($B -> $NB)"
+	recovered "from the plug-in on another port, $B -> $NB"
 	on_stub "$NB" || fail "the rule did not bind $NB to usbip-host"
 	;;
 persist-conn-loss-vhci)

@@ -83,7 +83,7 @@ st=$(cat "/sys/bus/usb/devices/$NB/usbip_status" 2>/dev/null)
 [ "$st" = 1 ] || fail "usbip_status of $NB is '$st' before the new attach, expected 1"
 expect_rc 0 $T/usbip attach -r 127.0.0.1 -b "$NB"
 expect_recovered 30 "manual re-attach"
-figure "$NAME (today, by hand): client port dropped after $(cs_fmt $t_drop) s, stick back on the server after $(cs_fmt $t_back) s ($how), time to recovery by bind+attach $(cs_fmt $TTR_CS) s from the unplug (whole stick bit-exact, read in $(cs_fmt $READ_CS) s)"
+figure "$NAME (today, by hand): client port dropped after $(cs_fmt $t_drop) s, stick back on the server after $(cs_fmt $t_back) s ($how), time to recovery by bind+attach $(cs_fmt $TTR_CS) s from the unplug, $(cs_fmt $((TTR_CS - t_in))) s from the plug-in (whole stick bit-exact, read in $(cs_fmt $READ_CS) s)"
 
 step "clean up"
 expect_rc 0 $T/usbip port
