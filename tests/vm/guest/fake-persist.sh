@@ -66,7 +66,12 @@ attach)
 		b=$($REAL list -r "$host" 2>>"$F/log" | sed -n "s/^ *\([0-9][0-9.-]*\): .*($vp)\$/\1/p" | head -n 1)
 		[ -n "$b" ] || { echo "$(cat /proc/uptime) no $vp on $host" >>"$F/log"; return 1; }
 		$REAL attach -r "$host" -b "$b" >>"$F/log" 2>&1 || { echo "$(cat /proc/uptime) attach $b failed" >>"$F/log"; return 1; }
-		$REAL port 2>>"$F/log" | sed -n 's/^Port \([0-9]*\):.*/\1/p' | sed 's/^0*\([0-9]\)/\1/' | tail -n 1 >"$F/port.new"
+		# (the new port can take a moment to show in `usbip port`)
+		for _i in 1 2 3 4 5 6 7 8 9 10; do
+			$REAL port 2>>"$F/log" | sed -n 's/^Port \([0-9]*\):.*/\1/p' | sed 's/^0*\([0-9]\)/\1/' | tail -n 1 >"$F/port.new"
+			[ -s "$F/port.new" ] && break
+			usleep 200000
+		done
 		mv "$F/port.new" "$F/port"
 		echo "$(cat /proc/uptime) attached $b on port $(cat "$F/port")" >>"$F/log"
 	}
