@@ -4,6 +4,8 @@
 # the QEMU VM suite against the real kernel drivers.  Run as root from a clean
 # checkout; ends with one "N passed, N failed" line.
 #   SKIP_VM=1       leave out the VM suite
+#   VM_KERNELS=LIST the VM suite's kernels (run-vm-tests.sh --kernel; default
+#                   all: Debian 12's 6.1 and 6.12, one after the other)
 #   SKIP_DISTCHECK=1, SKIP_SANITIZE=1, SKIP_FUZZ=1   leave out those stages
 #   FUZZ_SECONDS=N  how long each fuzz target runs (default 60)
 set -u
@@ -86,7 +88,7 @@ if [ -z "${SKIP_VM:-}" ]; then
 	dest=$top/build/vm-root
 	rm -rf "$dest"
 	(cd build && make install DESTDIR="$dest" > install.out 2>&1) || stage_failed "make install"
-	tests/vm/run-vm-tests.sh --ours "$dest/usr/local" | tee build/vm.out
+	tests/vm/run-vm-tests.sh --kernel "${VM_KERNELS:-all}" --ours "$dest/usr/local" | tee build/vm.out
 	vp=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed.*/\1/p' build/vm.out | tail -1)
 	vf=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed.*/\2/p' build/vm.out | tail -1)
 	[ -n "$vp" ] || { stage_failed "VM suite (no summary)"; vp=0; vf=0; }

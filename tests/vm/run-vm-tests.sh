@@ -19,11 +19,21 @@
 #   --extra FILE    also run the guest shell script FILE (as scenario "extra", after
 #                   the others; /ref and /ours hold the tools, /vmtest/lib.sh the
 #                   helpers): handy for looking at kernel behaviour.
+#   --kernel LIST   which Debian 12 kernel(s) to boot: 6.1 (linux-image-amd64, the
+#                   default), 6.12 (linux-image-6.12-amd64, the backported second
+#                   generation, modules .ko.xz), or all (both, one after the other);
+#                   comma-separated lists work too.  Default: $USBIP_VM_KERNELS, else
+#                   6.1.  With several kernels each one's results are printed under
+#                   "=== kernel K (VERSION)" with a "kernel K: N passed, N failed"
+#                   line, then the summary line counts them all.
 #   --list          print the scenario names and exit.
 #
 # Scenarios (one VM boot runs them all, in this order):
 #   ref-ref, ours-ours, ours-client-ref-server, ref-client-ours-server,
-#   device-mode-ref, device-mode-ours, errors-ref, errors, figures
+#   device-mode-ref, device-mode-ours, errors-ref, errors, figures,
+#   replug-same-port, replug-other-port (today's tools: a replug drops the
+#   client's port; re-bound and re-attached by hand), persist-* (device
+#   persistence: SKIP until usbip has bind --persist / attach --persistent)
 #
 # What it does: installs missing tools with apt-get (qemu-system-x86 busybox-static
 # cpio kmod xz-utils usbip), fetches the kernel package that linux-image-amd64
@@ -36,11 +46,22 @@
 # "PASS: name" etc., followed by the summary line "N passed, N failed, N skipped".
 # Exit status 0 only if nothing failed.
 #
+# Guest access to QEMU's monitor: the guest writes "MON <HMP command>" on its
+# third serial port (/dev/ttyS2); tests/vm/qmp-relay.py runs it through QMP and
+# answers (see guest/lib.sh: mon, stick_unplug, stick_plug).  The SuperSpeed stick
+# is device "stickdev" on qemu-xhci port 1, the keyboard is on port 2, the
+# high-speed stick is "hsstickdev" on EHCI port 1; the relay's log is kept with
+# --keep-log (monitor.log).
+#
 # Environment: USBIP_VM_CACHE (cache dir), USBIP_VM_TIMEOUT (seconds for the whole
-# VM, default 600: a safety net; a quiet 2-core machine needs about 3 minutes), USBIP_VM_SMP (guest CPUs, default 2), USBIP_VM_STICK_MB (size
+# VM, default 1200: a safety net (each scenario has its own limit in guest/init);
+# a quiet 2-core machine needs about 3 minutes, a busy one several times that), USBIP_VM_SMP (guest CPUs, default 2), USBIP_VM_STICK_MB (size
 # of the SuperSpeed stick, default 16), USBIP_VM_KEEP_WORK=1 (keep the work dir),
-# USBIP_VM_KERNEL_META (kernel meta-package, default linux-image-amd64; e.g.
-# linux-image-6.12-amd64 for Debian 12's second kernel, whose modules are .ko.xz).
+# USBIP_VM_FAKE_PERSIST=1 (run the persist-* scenarios against
+# guest/fake-persist.sh, a crude stand-in for the persistence options: checks
+# the scenarios themselves, not the tools), USBIP_VM_TTR_MAX (seconds a persist-*
+# scenario allows for the recovery, default 10), USBIP_VM_KERNELS (default for --kernel), USBIP_VM_KERNEL_META (boot the kernel
+# this meta-package depends on instead of --kernel's; e.g. linux-image-6.12-amd64).
 
 set -euo pipefail
 umask 022
@@ -48,13 +69,18 @@ umask 022
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 GUEST="$HERE/guest"
 CACHE=${USBIP_VM_CACHE:-${HOME:-/root}/.cache/usbip-vm}
-VM_TIMEOUT=${USBIP_VM_TIMEOUT:-600}
+VM_TIMEOUT=${USBIP_VM_TIMEOUT:-1200}
 VM_SMP=${USBIP_VM_SMP:-2}
 SS_MB=${USBIP_VM_STICK_MB:-16}
-KMETA=${USBIP_VM_KERNEL_META:-linux-image-amd64}
+KMETA=${USBIP_VM_KERNEL_META:-}
+KERNELS=${USBIP_VM_KERNELS:-6.1}
 HS_MB=8
+ARGS=("$@")
 
-ALL_SCENARIOS="ref-ref ours-ours ours-client-ref-server ref-client-ours-server device-mode-ref device-mode-ours errors-ref errors figures"
+ALL_SCENARIOS="ref-ref ours-ours ours-client-ref-server ref-client-ours-server device-mode-ref device-mode-ours errors-ref errors figures
+replug-same-port replug-other-port
+persist-replug-same-port persist-replug-other-port persist-conn-loss-vhci persist-conn-loss-unbind
+persist-detach-stays persist-usbipd-late"
 
 # Modules the guest loads (their dependencies are added from modules.dep).
 WANT_MODULES="usbip-core usbip-host vhci-hcd usbip-vudc xhci-pci xhci-hcd ehci-pci ehci-hcd
@@ -83,16 +109,90 @@ while [ $# -gt 0 ]; do
 	--only=*) ONLY="$ONLY,${1#*=}"; shift ;;
 	--extra) [ $# -ge 2 ] || die "--extra needs a file"; EXTRA=$2; shift 2 ;;
 	--extra=*) EXTRA=${1#*=}; shift ;;
-	--list) echo "$ALL_SCENARIOS" | tr ' ' '\n'; exit 0 ;;
+	--kernel) [ $# -ge 2 ] || die "--kernel needs 6.1, 6.12 or all"; KERNELS=$2; shift 2 ;;
+	--kernel=*) KERNELS=${1#*=}; shift ;;
+	--list) echo $ALL_SCENARIOS | tr ' ' '\n'; exit 0 ;;
 	-h|--help) usage; exit 0 ;;
 	*) usage >&2; die "unknown argument: $1" ;;
 	esac
 done
 
+# ---------------------------------------------------------------- kernel selection
+# kernel label -> the meta-package that depends on that kernel generation
+kernel_meta() {
+	case "$1" in
+	6.1) echo linux-image-amd64 ;;
+	6.12) echo linux-image-6.12-amd64 ;;
+	*) return 1 ;;
+	esac
+}
+KLIST=""
+for k in ${KERNELS//,/ }; do
+	case "$k" in
+	all) KLIST="$KLIST 6.1 6.12" ;;
+	*) kernel_meta "$k" >/dev/null || die "--kernel $k: unknown (6.1, 6.12 or all)"; KLIST="$KLIST $k" ;;
+	esac
+done
+KLIST=$(echo $KLIST)
+[ -n "$KLIST" ] || die "--kernel: empty list"
+if [ -n "$KMETA" ]; then
+	KLIST=$KMETA # USBIP_VM_KERNEL_META names the kernel itself
+elif [ "$KLIST" != "${KLIST%% *}" ]; then
+	# Several kernels: one run of this script per kernel, in turn (QEMU's TCG
+	# takes a whole core per guest CPU: two VMs at once on a 2-core machine only
+	# slow each other down).  Each run's summary is counted into the total.
+	tp=0 tf=0 ts=0 rc=0 kl=""
+	sub=()
+	skip=0
+	for a in "${ARGS[@]}"; do
+		# drop --kernel and --keep-log (given per kernel below)
+		if [ "$skip" = 1 ]; then skip=0; continue; fi
+		case "$a" in
+		--kernel|--keep-log) skip=1; continue ;;
+		--kernel=*|--keep-log=*) continue ;;
+		esac
+		sub+=("$a")
+	done
+	for k in $KLIST; do
+		echo "=== kernel $k ($(kernel_meta "$k"))"
+		out=$(mktemp "${TMPDIR:-/tmp}/usbip-vm-out.XXXXXX")
+		t0=$(date +%s)
+		set +e
+		USBIP_VM_KERNELS="" "${BASH_SOURCE[0]}" "${sub[@]}" --kernel "$k" \
+			${KEEPLOG:+--keep-log "$KEEPLOG/$k"} | tee "$out"
+		r=${PIPESTATUS[0]}
+		set -e
+		t1=$(date +%s)
+		[ "$r" = 0 ] || rc=1
+		summ=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$out" | tail -n 1)
+		kv=$(sed -n 's/^kernel: \([^ ]*\).*/\1/p' "$out" | head -n 1)
+		rm -f "$out"
+		if [ -z "$summ" ]; then
+			summ="0 passed, 1 failed"
+			echo "FAIL: kernel $k (no summary: the run ended early, exit $r)"
+		fi
+		p=$(echo "$summ" | awk '{print $1}'); f=$(echo "$summ" | awk '{print $3}')
+		s=$(echo "$summ" | sed -n 's/.* \([0-9]*\) skipped.*/\1/p')
+		tp=$((tp + p)); tf=$((tf + f)); ts=$((ts + ${s:-0}))
+		kl="$kl; $k: ${kv:-?} $summ in $((t1 - t0))s"
+		echo "kernel $k (${kv:-?}): $summ ($((t1 - t0))s)"
+	done
+	echo "kernels${kl#;}" | sed 's/^kernels /kernels: /'
+	if [ "$ts" -gt 0 ]; then
+		echo "$tp passed, $tf failed, $ts skipped"
+	else
+		echo "$tp passed, $tf failed"
+	fi
+	[ "$tf" = 0 ] && [ "$rc" = 0 ]
+	exit $?
+else
+	KMETA=$(kernel_meta "$KLIST")
+fi
+
 # ---------------------------------------------------------------- scenario selection
 SELECTED=""
 if [ -z "$ONLY" ]; then
-	SELECTED=$ALL_SCENARIOS
+	SELECTED=$(echo $ALL_SCENARIOS)
 else
 	for s in $ALL_SCENARIOS; do
 		for w in ${ONLY//,/ }; do
@@ -132,6 +232,7 @@ apt_update_once() {
 ensure_host_tools() {
 	local missing=""
 	command -v qemu-system-x86_64 >/dev/null 2>&1 || missing="$missing qemu-system-x86_64"
+	command -v python3 >/dev/null 2>&1 || missing="$missing python3"
 	command -v busybox >/dev/null 2>&1 || [ -x /bin/busybox ] || missing="$missing busybox"
 	command -v cpio >/dev/null 2>&1 || missing="$missing cpio"
 	command -v depmod >/dev/null 2>&1 || [ -x /sbin/depmod ] || [ -x /usr/sbin/depmod ] || missing="$missing depmod"
@@ -143,7 +244,7 @@ ensure_host_tools() {
 		log "missing:$missing -> installing packages"
 		apt_update_once
 		$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-			qemu-system-x86 busybox-static cpio kmod xz-utils usbip >&2 ||
+			qemu-system-x86 busybox-static cpio kmod xz-utils usbip python3 >&2 ||
 			die "apt-get install failed"
 	fi
 	export PATH="$PATH:/sbin:/usr/sbin"
@@ -355,12 +456,15 @@ build_initramfs() {
 	{
 		echo "KVER='$KVER'"
 		echo "SS_SHA='$SS_SHA'"
+		echo "SS_HEAD_SHA='$SS_HEAD_SHA'"
 		echo "HS_SHA='$HS_SHA'"
 		echo "SS_BYTES='$((SS_MB * 1024 * 1024))'"
 		echo "HS_BYTES='$((HS_MB * 1024 * 1024))'"
 		echo "SCENARIOS='$SELECTED'"
 		echo "HAVE_OURS='$([ -n "$OURS" ] && echo 1 || echo 0)'"
 		echo "VM_TIMEOUT='$VM_TIMEOUT'"
+		echo "FAKE_PERSIST='${USBIP_VM_FAKE_PERSIST:-0}'"
+		echo "TTR_MAX='${USBIP_VM_TTR_MAX:-10}'"
 	} >"$ROOT/etc/vmtest.conf"
 	(cd "$ROOT" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) >"$work/initrd"
 }
@@ -384,6 +488,7 @@ trap cleanup EXIT
 dd if=/dev/urandom of="$WORK/ss.img" bs=1M count="$SS_MB" status=none
 dd if=/dev/urandom of="$WORK/hs.img" bs=1M count="$HS_MB" status=none
 SS_SHA=$(sha256sum "$WORK/ss.img" | cut -d' ' -f1)
+SS_HEAD_SHA=$(head -c 1048576 "$WORK/ss.img" | sha256sum | cut -d' ' -f1)
 HS_SHA=$(sha256sum "$WORK/hs.img" | cut -d' ' -f1)
 cp "$WORK/ss.img" "$WORK/ss.orig"
 
@@ -394,23 +499,37 @@ log "initramfs $(du -h "$WORK/initrd" | cut -f1), scenarios: $SELECTED"
 CONSOLE="$WORK/console.log"
 RESULTS="$WORK/results.log"
 : >"$CONSOLE"; : >"$RESULTS"
+QMP_SOCK="$WORK/qmp.sock" CTL_SOCK="$WORK/ctl.sock" MONLOG="$WORK/monitor.log"
+: >"$MONLOG"
 QEMU=(timeout --kill-after=10 "$VM_TIMEOUT" qemu-system-x86_64 -accel tcg -smp "$VM_SMP" -m 1024
 	-nodefaults -no-user-config -nographic -no-reboot -monitor none -nic none
 	-serial "file:$CONSOLE" -serial "file:$RESULTS"
+	-chardev "socket,id=ctl,path=$CTL_SOCK,server=on,wait=off" -serial chardev:ctl
+	-qmp "unix:$QMP_SOCK,server=on,wait=off"
 	-kernel "$KDIR/vmlinuz" -initrd "$WORK/initrd"
 	-append "console=ttyS0 panic=-1 quiet"
 	-device qemu-xhci,id=xhci
 	-drive "if=none,id=stick,format=raw,file=$WORK/ss.img"
-	-device usb-storage,bus=xhci.0,drive=stick,serial=VMTESTSS
-	-device usb-kbd,bus=xhci.0
+	-device usb-storage,bus=xhci.0,port=1,drive=stick,serial=VMTESTSS,id=stickdev
+	-device usb-kbd,bus=xhci.0,port=2
 	-device usb-ehci,id=ehci
 	-drive "if=none,id=hsstick,format=raw,file=$WORK/hs.img"
-	-device usb-storage,bus=ehci.0,drive=hsstick,serial=VMTESTHS)
+	-device usb-storage,bus=ehci.0,port=1,drive=hsstick,serial=VMTESTHS,id=hsstickdev)
 log "booting VM (timeout ${VM_TIMEOUT}s)"
 TB=$(date +%s)
 set +e
-"${QEMU[@]}" </dev/null >"$WORK/qemu.out" 2>&1
+"${QEMU[@]}" </dev/null >"$WORK/qemu.out" 2>&1 &
+QPID=$!
+# the guest's monitor access (ends by itself when QEMU closes the sockets)
+python3 "$HERE/qmp-relay.py" "$CTL_SOCK" "$QMP_SOCK" "$MONLOG" \
+	"SS_IMG=$WORK/ss.img" "HS_IMG=$WORK/hs.img" >>"$MONLOG" 2>&1 </dev/null &
+RPID=$!
+wait "$QPID"
 QRC=$?
+# give the relay a moment to notice, then make sure it is gone
+for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$RPID" 2>/dev/null || break; sleep 0.2; done
+kill "$RPID" 2>/dev/null
+wait "$RPID" 2>/dev/null
 set -e
 TE=$(date +%s)
 cat "$WORK/qemu.out" >>"$CONSOLE"
@@ -428,6 +547,7 @@ if [ -n "$KEEPLOG" ]; then
 	mkdir -p "$KEEPLOG"
 	cp "$CONSOLE.clean" "$KEEPLOG/console.log"
 	cp "$RESULTS.clean" "$KEEPLOG/results.log"
+	cp "$MONLOG" "$KEEPLOG/monitor.log"
 	printf '%q ' "${QEMU[@]}" >"$KEEPLOG/qemu-cmd.txt"; echo >>"$KEEPLOG/qemu-cmd.txt"
 fi
 
@@ -445,6 +565,7 @@ show_fail_log() {
 	' "$CONSOLE.clean"
 	echo "---- end of $name ----"
 }
+echo "kernel: $KVER ($KMETA)"
 grep -E '^VMTEST: (INFO|FIGURE|NOTE) ' "$RESULTS.clean" | sed 's/^VMTEST: //' || true
 for s in $SELECTED; do
 	line=$(grep -E "^VMTEST: (PASS|FAIL|SKIP) $s( |\$)" "$RESULTS.clean" | tail -n 1 || true)
