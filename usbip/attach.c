@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "supervise.h"
 #include "usbip.h"
 
 static void usage(void)
@@ -14,6 +15,8 @@ static void usage(void)
 	       "    -r, --remote=<host>      The machine with exported USB devices\n"
 	       "    -b, --busid=<busid>    Busid of the device on <host>\n"
 	       "    -d, --device=<devid>    Id of the virtual UDC on <host>\n");
+	/* Byte-identical to the reference's (golden suite): --persistent,
+	 * --foreground, -i and --serial are in usbip(8). */
 }
 
 static int attach(struct usbip_cli *cli, const char *host, const char *busid)
@@ -71,19 +74,28 @@ fail:
 	return -1;
 }
 
+enum { OPT_SERIAL = 256, OPT_PERSISTENT, OPT_FOREGROUND };
+
 static int run(struct usbip_cli *cli, int argc, char *argv[])
 {
 	static const struct option opts[] = {
 		{ "remote", required_argument, NULL, 'r' },
 		{ "busid", required_argument, NULL, 'b' },
 		{ "device", required_argument, NULL, 'd' },
+		{ "hardware-id", required_argument, NULL, 'i' },
+		{ "serial", required_argument, NULL, OPT_SERIAL },
+		{ "persistent", no_argument, NULL, OPT_PERSISTENT },
+		{ "foreground", no_argument, NULL, OPT_FOREGROUND },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *host = NULL, *busid = NULL;
+	struct usbip_selector sel;
+	bool persistent = false, foreground = false;
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "r:b:d:h", opts, NULL)) != -1) {
+	memset(&sel, 0, sizeof(sel));
+	while ((opt = getopt_long(argc, argv, "r:b:d:i:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'r':
 			host = optarg;
@@ -91,6 +103,27 @@ static int run(struct usbip_cli *cli, int argc, char *argv[])
 		case 'b':
 		case 'd':
 			busid = optarg;
+			break;
+		case 'i':
+			if (usbip_hardware_id_parse(optarg, &sel.vendor, &sel.product) < 0) {
+				err("invalid hardware id '%s': expected VID:PID in hex, such as "
+				    "0781:5567", optarg);
+				return -1;
+			}
+			sel.has_ids = true;
+			break;
+		case OPT_SERIAL:
+			if (strlen(optarg) >= sizeof(sel.serial)) {
+				err("serial number too long: at most %zu bytes", sizeof(sel.serial) - 1);
+				return -1;
+			}
+			snprintf(sel.serial, sizeof(sel.serial), "%s", optarg);
+			break;
+		case OPT_PERSISTENT:
+			persistent = true;
+			break;
+		case OPT_FOREGROUND:
+			foreground = true;
 			break;
 		case 'h':
 			usage();
@@ -100,13 +133,22 @@ static int run(struct usbip_cli *cli, int argc, char *argv[])
 			return -1;
 		}
 	}
-	if (!host || !busid) {
+	if (!host || (!busid && !sel.has_ids && !sel.serial[0])) {
 		usage();
 		return -1;
 	}
-	if (!cli_busid_ok(busid))
+	if (busid && !cli_busid_ok(busid))
 		return -1;
-	return attach(cli, host, busid);
+	if (!persistent) {
+		if (foreground || !busid || sel.has_ids || sel.serial[0]) {
+			err("--foreground, -i and --serial go with --persistent");
+			return -1;
+		}
+		return attach(cli, host, busid);
+	}
+	if (busid)
+		snprintf(sel.busid, sizeof(sel.busid), "%s", busid);
+	return supervise_attach(cli, host, &sel, foreground);
 }
 
 const struct usbip_command cmd_attach = {
