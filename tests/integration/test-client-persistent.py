@@ -14,7 +14,6 @@ reset, the device replugged on the server) is left to the VM suite.
 import os
 import re
 import signal
-import socket
 import struct
 import subprocess
 import sys
@@ -24,7 +23,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from harness import USBIP, Usbipd, in_testbed, work_dir  # noqa: E402
 from taplib import tap, done  # noqa: E402
-from usbipwire import device, op  # noqa: E402
+from usbipwire import INTERFACE, FakeServer, device, op  # noqa: E402
 
 in_testbed("vhci-small.umockdev:host-bound.umockdev", "-R")
 VHCI = "/sys/devices/platform/vhci_hcd.0"
@@ -32,7 +31,6 @@ STATUS = VHCI + "/status"
 ATTACH = VHCI + "/attach"
 STATE_DIR = "/run/vhci_hcd"
 PORT = 3240          # a private network namespace (tests/README.md)
-FAKE_PORT = 3241
 WORK = work_dir()
 ORIGINAL = open(STATUS).read()
 FREE_LINE = "hs  %04d 004 000 00000000 000000 0-0"
@@ -205,52 +203,32 @@ open(VHCI + "/detach", "w").close()
 
 
 # --- 4. by selector: not exported, polled every 2 s; new bus id ---------------
-class Server(threading.Thread):
-    """A server whose export list the test sets: self.busids."""
+class Exports:
+    """What the fake server exports: the bus ids the test sets in
+    self.busids; self.imports lists the bus ids asked for."""
 
-    def __init__(self, port):
-        super().__init__(daemon=True)
+    def __init__(self):
         self.busids = []
         self.imports = []
-        self.sock = socket.socket()
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", port))
-        self.sock.listen(8)
-        self.sock.settimeout(0.2)
-        self.stop = False
-        self.start()
 
-    def run(self):
-        while not self.stop:
-            try:
-                c, _ = self.sock.accept()
-            except socket.timeout:
-                continue
-            try:
-                c.settimeout(5)
-                req = c.recv(40)
-                code = struct.unpack(">H", req[2:4])[0]
-                if code == 0x8005:
-                    c.sendall(op(0x0005) + struct.pack(">I", len(self.busids)) +
-                              b"".join(device(busid=b.encode()) + bytes([8, 6, 0x50, 0])
-                                       for b in self.busids))
-                else:
-                    while len(req) < 40:
-                        req += c.recv(40 - len(req))
-                    b = req[8:40].split(b"\0")[0].decode()
-                    self.imports.append(b)
-                    if b in self.busids:
-                        c.sendall(op(0x0003) + device(busid=b.encode()))
-                    else:
-                        c.sendall(op(0x0003, status=1))
-            except OSError:
-                pass
-            finally:
-                c.close()
+    def __call__(self, c, server):
+        req = server.request
+        if struct.unpack(">H", req[2:4])[0] == 0x8005:
+            c.sendall(op(0x0005) + struct.pack(">I", len(self.busids)) +
+                      b"".join(device(busid=b.encode()) + INTERFACE for b in self.busids))
+            return
+        b = req[8:40].split(b"\0")[0].decode()
+        self.imports.append(b)
+        if b in self.busids:
+            c.sendall(op(0x0003) + device(busid=b.encode()))
+        else:
+            c.sendall(op(0x0003, status=1))
 
 
 kernel.reset()
-srv = Server(FAKE_PORT)
+srv = Exports()
+fake = FakeServer(srv)
+FAKE_PORT = fake.port
 srv.busids = ["2-1"]
 log = os.path.join(WORK, "sup-2.log")
 sup = supervisor(["-i", "0781:5567"], log, port=FAKE_PORT)
@@ -303,7 +281,7 @@ tap(rc == 1 and "attach 127.0.0.1:%d -b 9-9: " % FAKE_PORT in err,
     "forked: a first attach that fails exits 1 and leaves nothing running", err)
 tap(not supervisor_files(), "no state file left", repr(supervisor_files()))
 
-srv.stop = True
+fake.close()
 kernel.stop = True
 daemon.stop()
 done()
