@@ -32,11 +32,14 @@
 
 #define WATCH_MS	1000	/* vhci status poll */
 #define POLL_MS		2000	/* DEVLIST poll while the device is not exported */
-#define TRY_MAX_MS	5000	/* bound of each connect and each reply of a try */
+#define TRY_MAX_MS	5000	/* bound of each connect and each reply of a try,
+				 * or --timeout when shorter */
+#define STOP_WAIT_MS	3000	/* usbip detach waits this long for a supervisor */
 #define STATE_PREFIX	"supervisor."
 
 struct sup {
 	struct usbip_cli *cli;
+	int try_ms;
 	const char *host;
 	struct usbip_selector sel;
 	char what[USBIP_RECORD_HOST_MAX + 600];	/* "host:port -b 1-1", for logs */
@@ -243,6 +246,19 @@ static bool state_parse(char *text, struct supervisor_info *out,
 	return seen == 7;
 }
 
+/* @dir/@name belongs to our effective uid.  `usbip detach` signals the pid
+ * a state file names: only a file we wrote may name it, and only a process
+ * of ours may receive it. */
+static bool ours(const char *dir, const char *name)
+{
+	char path[4200];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return lstat(path, &st) == 0 && st.st_uid == geteuid() &&
+	       (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode));
+}
+
 int supervisor_list(struct usbip_ctx *ctx, struct supervisor_info *out, size_t max)
 {
 	char dir[4096], text[4096];
@@ -259,7 +275,8 @@ int supervisor_list(struct usbip_ctx *ctx, struct supervisor_info *out, size_t m
 
 		if (strncmp(de->d_name, STATE_PREFIX, strlen(STATE_PREFIX)))
 			continue;
-		if (usbip_state_read(ctx, de->d_name, text, sizeof(text)) < 0)
+		if (!ours(dir, de->d_name) ||
+		    usbip_state_read(ctx, de->d_name, text, sizeof(text)) < 0)
 			continue;
 		if (!state_parse(text, &out[n], &start))
 			continue;
@@ -269,7 +286,8 @@ int supervisor_list(struct usbip_ctx *ctx, struct supervisor_info *out, size_t m
 		char want[32];
 
 		snprintf(want, sizeof(want), STATE_PREFIX "%ld", (long)out[n].pid);
-		if (strcmp(want, de->d_name) || proc_starttime(out[n].pid) != start || !start)
+		if (strcmp(want, de->d_name) || proc_starttime(out[n].pid) != start || !start ||
+		    !ours("/proc", want + strlen(STATE_PREFIX)))
 			continue;
 		n++;
 	}
@@ -314,8 +332,9 @@ int supervisor_stop_port(struct usbip_ctx *ctx, uint32_t port)
 			continue;
 		}
 		/* A supervisor sleeps most of the time and exits at once; one in
-		 * a connection attempt finishes it first (TRY_MAX_MS per step). */
-		for (int t = 0; t < 3 * TRY_MAX_MS / 50 && proc_starttime(list[i].pid) ==
+		 * a connection attempt (up to TRY_MAX_MS per step) checks the
+		 * signal before it could attach, so waiting longer is not needed. */
+		for (int t = 0; t < STOP_WAIT_MS / 50 && proc_starttime(list[i].pid) ==
 		     list[i].starttime; t++) {
 			struct timespec ts = { 0, 50 * 1000000L };
 
@@ -343,17 +362,17 @@ int supervisor_stop_port(struct usbip_ctx *ctx, uint32_t port)
  * usbip/select.c (branch sel-cli) replaces it.
  */
 static int find_remote(struct usbip_cli *cli, const char *host,
-		       const struct usbip_selector *sel, struct usbip_device *out)
+		       const struct usbip_selector *sel, int timeout_ms, struct usbip_device *out)
 {
 	struct usbip_devlist list;
 	size_t yes = 0, unknown = 0, pick_yes = 0, pick_unknown = 0;
 	int fd, r;
 
 	memset(out, 0, sizeof(*out));
-	fd = usbip_net_connect(cli->ctx, host, cli->port, TRY_MAX_MS);
+	fd = usbip_net_connect(cli->ctx, host, cli->port, timeout_ms);
 	if (fd < 0)
 		return fd;
-	r = usbip_request_devlist(cli->ctx, fd, usbip_now_ms() + TRY_MAX_MS, &list);
+	r = usbip_request_devlist(cli->ctx, fd, usbip_now_ms() + timeout_ms, &list);
 	close(fd);
 	if (r < 0)
 		return r;
@@ -404,7 +423,7 @@ static enum try_result try_attach(struct sup *s, char *why, size_t size)
 	/* A bus id alone is imported as it is; anything else is looked up, as
 	 * a replug on the server may have given the device another bus id. */
 	if (s->sel.has_ids || s->sel.serial[0] || s->sel.path[0] || !busid[0]) {
-		r = find_remote(cli, s->host, &s->sel, &found);
+		r = find_remote(cli, s->host, &s->sel, s->try_ms, &found);
 		if (r < 0) {
 			snprintf(why, size, "%s", r == -ENODEV ? "not in the server's export list" :
 				 usbip_strerror(r));
@@ -412,12 +431,12 @@ static enum try_result try_attach(struct sup *s, char *why, size_t size)
 		}
 		busid = found.busid;
 	}
-	fd = usbip_net_connect(cli->ctx, s->host, cli->port, TRY_MAX_MS);
+	fd = usbip_net_connect(cli->ctx, s->host, cli->port, s->try_ms);
 	if (fd < 0) {
 		snprintf(why, size, "%s", usbip_strerror(fd));
 		return TRY_UNREACHABLE;
 	}
-	r = usbip_request_import(cli->ctx, fd, busid, usbip_now_ms() + TRY_MAX_MS, &dev);
+	r = usbip_request_import(cli->ctx, fd, busid, usbip_now_ms() + s->try_ms, &dev);
 	if (r < 0) {
 		close(fd);
 		snprintf(why, size, "%s", usbip_strerror(r));
@@ -614,6 +633,7 @@ int supervise_attach(struct usbip_cli *cli, const char *host,
 
 	memset(&s, 0, sizeof(s));
 	s.cli = cli;
+	s.try_ms = cli->timeout_ms < TRY_MAX_MS ? cli->timeout_ms : TRY_MAX_MS;
 	s.host = host;
 	s.sel = *sel;
 	s.port = -1;
