@@ -150,8 +150,11 @@ static void put_value(char *buf, size_t size, size_t *len, const char *key, cons
 {
 	int n = snprintf(buf + *len, size - *len, "%s ", key);
 
-	if (n < 0 || (size_t)n >= size - *len)
+	/* Room for the key, the newline and the NUL, or no line at all. */
+	if (n < 0 || (size_t)n + 2 > size - *len - 1) {
+		buf[*len] = '\0';
 		return;
+	}
 	*len += (size_t)n;
 	for (; *v && *len < size - 2; v++)
 		buf[(*len)++] = (unsigned char)*v < 0x20 || *v == 0x7f ? '?' : *v;
