@@ -11,6 +11,7 @@ frees a port by writing the status back, as the kernel does when the
 connection drops.  What only a real kernel shows (a port freed by a TCP
 reset, the device replugged on the server) is left to the VM suite.
 """
+import atexit
 import os
 import re
 import signal
@@ -114,12 +115,26 @@ def usbip(*args, port=PORT):
     return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
 
 
+STARTED = []     # supervisors' pids, ended at exit whatever the outcome
+
+
+@atexit.register
+def _end_supervisors():
+    for pid in STARTED:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
 def supervisor(args, log, port=PORT):
     """usbip attach --persistent --foreground ARGS, stderr to LOG."""
     with open(log, "w") as f:
-        return subprocess.Popen([USBIP, "-t", str(port), "attach", "--persistent",
-                                 "--foreground", "-r", "127.0.0.1"] + args,
-                                stdout=subprocess.DEVNULL, stderr=f)
+        p = subprocess.Popen([USBIP, "-t", str(port), "attach", "--persistent",
+                              "--foreground", "-r", "127.0.0.1"] + args,
+                             stdout=subprocess.DEVNULL, stderr=f)
+    STARTED.append(p.pid)
+    return p
 
 
 def start_usbipd(name):
@@ -269,6 +284,8 @@ rc, out, err = usbip("attach", "--persistent", "-r", "127.0.0.1", "-b", "1-1", p
 m = re.search(r"port 1 supervised by pid (\d+)", err)
 tap(rc == 0 and m is not None, "forked: usbip attach --persistent returns 0", err)
 pid = int(m.group(1)) if m else 0
+if pid:
+    STARTED.append(pid)
 st = state(pid)
 tap(st.get("state") == "attached" and st.get("port") == "1", "forked: state file written before it returns",
     repr(st))
