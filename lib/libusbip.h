@@ -487,6 +487,20 @@ int usbip_record_write(struct usbip_ctx *ctx, uint32_t port,
 		       const struct usbip_record *rec);
 int usbip_record_read(struct usbip_ctx *ctx, uint32_t port, struct usbip_record *rec);
 int usbip_record_remove(struct usbip_ctx *ctx, uint32_t port);
+/*
+ * Other files of the state directory, written the same way (atomically, mode
+ * 0644, never through a symbolic link, in a directory that must be ours):
+ * @name is 1 to USBIP_STATE_NAME_MAX of [A-Za-z0-9._-], not starting with a
+ * dot and not a port record's "port<N>" (else -EINVAL).  usbip_state_read
+ * reads at most @size - 1 bytes, always NUL-terminates @buf (size > 0), and
+ * returns the length read or -errno.  usbip_state_remove returns 0 also when
+ * the file is absent, and removes the directory once empty.
+ */
+#define USBIP_STATE_NAME_MAX	64
+int usbip_state_write(struct usbip_ctx *ctx, const char *name, const char *text,
+		      size_t len);
+int usbip_state_read(struct usbip_ctx *ctx, const char *name, char *buf, size_t size);
+int usbip_state_remove(struct usbip_ctx *ctx, const char *name);
 
 /* -------------------------------------------------------------- selectors */
 

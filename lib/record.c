@@ -2,6 +2,8 @@
 /*
  * Port records: <state dir>/port<N> holds "<host> <service> <busid>\n" for
  * each port `usbip attach` filled, so `usbip port` can name the remote end.
+ * Other state files (usbip_state_write: a persistent attach's supervisor)
+ * live next to them and go through the same writer and reader.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -151,13 +153,84 @@ static int replace_file(int dfd, const char *name, const char *line, size_t len)
 	return r;
 }
 
+/* Replaces <state dir>/@name by @len bytes of @text, refusing a symbolic
+ * link in its place: the one writer of every file in the state directory. */
+static int state_write(struct usbip_ctx *ctx, const char *name, const char *text, size_t len)
+{
+	struct stat st;
+	int dfd, r;
+
+	dfd = open_state_dir(ctx, true, true);
+	if (dfd < 0)
+		return dfd;
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
+		ERR(ctx, "%s/%s is a symbolic link, not a %s: remove it", ctx->state_dir, name,
+		    strncmp(name, "port", 4) ? "state file" : "port record");
+		r = -ELOOP;
+	} else {
+		r = replace_file(dfd, name, text, len);
+	}
+	close(dfd);
+	return r;
+}
+
+/* Reads at most @size - 1 bytes of <state dir>/@name into @buf, NUL-terminated;
+ * returns the length or -errno.  Never follows a symbolic link. */
+static int state_read(struct usbip_ctx *ctx, const char *name, char *buf, size_t size)
+{
+	size_t len = 0;
+	int dfd, fd, r;
+
+	buf[0] = '\0';
+	dfd = open_state_dir(ctx, false, false);
+	if (dfd < 0)
+		return dfd;
+	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	r = fd < 0 ? -errno : 0;
+	close(dfd);
+	if (r < 0)
+		return r;
+	while (len < size - 1) {
+		ssize_t n = read(fd, buf + len, size - 1 - len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = -errno;
+			break;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	buf[r < 0 ? 0 : len] = '\0';
+	return r < 0 ? r : (int)len;
+}
+
+static int state_remove(struct usbip_ctx *ctx, const char *name)
+{
+	int dfd, r = 0;
+
+	dfd = open_state_dir(ctx, false, false);
+	if (dfd == -ENOENT)
+		return 0;
+	if (dfd < 0)
+		return dfd;
+	if (unlinkat(dfd, name, 0) < 0 && errno != ENOENT)
+		r = -errno;
+	close(dfd);
+	/* Leave the directory when other files remain. */
+	rmdir(ctx->state_dir);
+	return r;
+}
+
 USBIP_EXPORT int usbip_record_write(struct usbip_ctx *ctx, uint32_t port,
 				    const struct usbip_record *rec)
 {
 	char name[32], line[sizeof(*rec) + 4];
 	struct usbip_record back;
-	struct stat st;
-	int dfd, n, r;
+	int n;
 
 	n = snprintf(line, sizeof(line), "%s %s %s\n", rec->host, rec->service, rec->busid);
 	if (n < 0 || (size_t)n >= sizeof(line))
@@ -168,19 +241,8 @@ USBIP_EXPORT int usbip_record_write(struct usbip_ctx *ctx, uint32_t port,
 	    strcmp(back.host, rec->host) || strcmp(back.service, rec->service) ||
 	    strcmp(back.busid, rec->busid))
 		return -EINVAL;
-	dfd = open_state_dir(ctx, true, true);
-	if (dfd < 0)
-		return dfd;
 	snprintf(name, sizeof(name), "port%u", port);
-	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
-		ERR(ctx, "%s/%s is a symbolic link, not a port record: remove it",
-		    ctx->state_dir, name);
-		r = -ELOOP;
-	} else {
-		r = replace_file(dfd, name, line, (size_t)n);
-	}
-	close(dfd);
-	return r;
+	return state_write(ctx, name, line, (size_t)n);
 }
 
 USBIP_EXPORT int usbip_record_read(struct usbip_ctx *ctx, uint32_t port,
@@ -188,31 +250,15 @@ USBIP_EXPORT int usbip_record_read(struct usbip_ctx *ctx, uint32_t port,
 {
 	char name[32], buf[sizeof(*rec) + 4];
 	size_t len;
-	FILE *f;
-	int dfd, fd, r;
+	int r;
 
 	/* Whatever fails, the caller gets no stale or partial fields. */
 	memset(rec, 0, sizeof(*rec));
-	dfd = open_state_dir(ctx, false, false);
-	if (dfd < 0)
-		return dfd;
 	snprintf(name, sizeof(name), "port%u", port);
-	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	r = fd < 0 ? -errno : 0;
-	close(dfd);
+	r = state_read(ctx, name, buf, sizeof(buf));
 	if (r < 0)
 		return r;
-	f = fdopen(fd, "r");
-	if (!f) {
-		close(fd);
-		return -ENOMEM;
-	}
-	len = fread(buf, 1, sizeof(buf) - 1, f);
-	if (ferror(f)) {
-		fclose(f);
-		return -EIO;
-	}
-	fclose(f);
+	len = (size_t)r;
 	/* A hand-written record may lack its final newline: one line all the same. */
 	if (len < sizeof(buf) - 1 && !memchr(buf, '\n', len))
 		buf[len++] = '\n';
@@ -222,18 +268,45 @@ USBIP_EXPORT int usbip_record_read(struct usbip_ctx *ctx, uint32_t port,
 USBIP_EXPORT int usbip_record_remove(struct usbip_ctx *ctx, uint32_t port)
 {
 	char name[32];
-	int dfd, r = 0;
 
-	dfd = open_state_dir(ctx, false, false);
-	if (dfd == -ENOENT)
-		return 0;
-	if (dfd < 0)
-		return dfd;
 	snprintf(name, sizeof(name), "port%u", port);
-	if (unlinkat(dfd, name, 0) < 0 && errno != ENOENT)
-		r = -errno;
-	close(dfd);
-	/* Leave the directory when other records remain. */
-	rmdir(ctx->state_dir);
-	return r;
+	return state_remove(ctx, name);
+}
+
+/* Names of other state files: a plain name, never a path nor hidden (the
+ * temporary files of replace_file start with a dot), nor a port record. */
+static bool state_name_ok(const char *name)
+{
+	size_t n = strnlen(name, USBIP_STATE_NAME_MAX + 1);
+
+	if (n == 0 || n > USBIP_STATE_NAME_MAX || name[0] == '.' ||
+	    strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != n)
+		return false;
+	return !(strncmp(name, "port", 4) == 0 && name[4] >= '0' && name[4] <= '9');
+}
+
+USBIP_EXPORT int usbip_state_write(struct usbip_ctx *ctx, const char *name,
+				   const char *text, size_t len)
+{
+	if (!state_name_ok(name))
+		return -EINVAL;
+	return state_write(ctx, name, text, len);
+}
+
+USBIP_EXPORT int usbip_state_read(struct usbip_ctx *ctx, const char *name, char *buf,
+				  size_t size)
+{
+	if (size == 0)
+		return -EINVAL;
+	buf[0] = '\0';
+	if (!state_name_ok(name))
+		return -EINVAL;
+	return state_read(ctx, name, buf, size);
+}
+
+USBIP_EXPORT int usbip_state_remove(struct usbip_ctx *ctx, const char *name)
+{
+	if (!state_name_ok(name))
+		return -EINVAL;
+	return state_remove(ctx, name);
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "supervise.h"
 #include "usbip.h"
 
 static void usage(void)
@@ -15,7 +16,9 @@ static void usage(void)
 	       "    -r, --remote=<host>      The machine with exported USB devices\n"
 	       "    -b, --busid=<busid>    Busid of the device on <host>\n"
 	       "    -d, --device=<devid>    Id of the virtual UDC on <host>\n"
-	       SELECT_USAGE);
+	       SELECT_USAGE
+	       "    --persistent            Keep it attached (usbip(8), PERSISTENT ATTACH)\n"
+	       "    --foreground            With --persistent: supervise in the foreground\n");
 }
 
 /*
@@ -244,6 +247,8 @@ int attach_selected(struct usbip_cli *cli, const char *host, const struct usbip_
 	return port;
 }
 
+enum { OPT_PERSISTENT = OPT_ALL + 1, OPT_FOREGROUND };
+
 static int run(struct usbip_cli *cli, int argc, char *argv[])
 {
 	static const struct option opts[] = {
@@ -251,11 +256,14 @@ static int run(struct usbip_cli *cli, int argc, char *argv[])
 		{ "busid", required_argument, NULL, 'b' },
 		{ "device", required_argument, NULL, 'd' },
 		SELECT_OPTIONS,
+		{ "persistent", no_argument, NULL, OPT_PERSISTENT },
+		{ "foreground", no_argument, NULL, OPT_FOREGROUND },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct usbip_selector sel = { 0 };
 	const char *host = NULL, *busid = NULL;
+	bool persistent = false, foreground = false;
 	int opt;
 
 	while ((opt = getopt_long(argc, argv, "r:b:d:i:h", opts, NULL)) != -1) {
@@ -272,6 +280,12 @@ static int run(struct usbip_cli *cli, int argc, char *argv[])
 			if (!select_option(&sel, opt, optarg))
 				return -1;
 			break;
+		case OPT_PERSISTENT:
+			persistent = true;
+			break;
+		case OPT_FOREGROUND:
+			foreground = true;
+			break;
 		case 'h':
 			usage();
 			return 0;
@@ -284,14 +298,22 @@ static int run(struct usbip_cli *cli, int argc, char *argv[])
 		usage();
 		return -1;
 	}
-	if (select_wanted(&sel)) {
-		if (busid && !select_busid(&sel, busid))
-			return -1;
-		return attach_selected(cli, host, &sel) < 0 ? -1 : 0;
-	}
-	if (!cli_busid_ok(busid))
+	if (busid && !cli_busid_ok(busid))
 		return -1;
-	return attach(cli, host, busid);
+	if (busid && select_wanted(&sel) && !select_busid(&sel, busid))
+		return -1;
+	if (!persistent) {
+		if (foreground) {
+			err("--foreground goes with --persistent");
+			return -1;
+		}
+		if (select_wanted(&sel))
+			return attach_selected(cli, host, &sel) < 0 ? -1 : 0;
+		return attach(cli, host, busid);
+	}
+	if (busid && !sel.busid[0])
+		snprintf(sel.busid, sizeof(sel.busid), "%s", busid);
+	return supervise_attach(cli, host, &sel, foreground);
 }
 
 const struct usbip_command cmd_attach = {

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* usbip detach: release an imported device from its vhci_hcd port. */
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "supervise.h"
 #include "usbip.h"
 
 static void usage(void)
@@ -27,6 +29,10 @@ static int detach(struct usbip_cli *cli, const char *arg)
 		return -1;
 	}
 	port = strtoul(arg, NULL, 10);
+	/* A user's detach ends the supervision first: a supervisor never
+	 * fights it by attaching again. */
+	if (port <= UINT32_MAX)
+		supervisor_stop_port(cli->ctx, (uint32_t)port);
 	r = usbip_vhci_open(cli->ctx, &vhci);
 	if (r < 0) {
 		err("open vhci_driver (is vhci_hcd loaded?)");

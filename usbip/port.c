@@ -4,10 +4,32 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "supervise.h"
 #include "usbip.h"
 
+#define MAX_SUPERVISORS 64
+
+/* Lines added only where a supervisor exists: without one the output is
+ * the reference's, byte for byte. */
+static void show_supervisor(const struct supervisor_info *s, bool with_origin)
+{
+	char state[128], host[ESCAPED_SIZE(sizeof(s->host))];
+	char service[ESCAPED_SIZE(sizeof(s->service))], sel[ESCAPED_SIZE(sizeof(s->selector))];
+
+	supervisor_state_str(s, state, sizeof(state));
+	if (with_origin)
+		printf("       usbip://%s:%s %s supervised by usbip attach --persistent (pid %ld): "
+		       "%s\n", escape_text(host, sizeof(host), s->host),
+		       escape_text(service, sizeof(service), s->service),
+		       escape_text(sel, sizeof(sel), s->selector), (long)s->pid, state);
+	else
+		printf("       supervised by usbip attach --persistent (pid %ld): %s\n",
+		       (long)s->pid, state);
+}
+
 static void show_port(struct usbip_cli *cli, struct usbip_vhci *vhci,
-		      const struct usbip_vhci_port *p)
+		      const struct usbip_vhci_port *p, const struct supervisor_info *sups,
+		      int nsups, bool *shown)
 {
 	struct usbip_record rec;
 	uint16_t vendor = 0, product = 0;
@@ -34,12 +56,20 @@ static void show_port(struct usbip_cli *cli, struct usbip_vhci *vhci,
 		    r == -EBADMSG ? "not a valid record" : strerror(-r));
 	}
 	printf("%10s -> remote bus/dev %03u/%03u\n", "", p->devid >> 16, p->devid & 0xffff);
+	for (int i = 0; i < nsups; i++)
+		if (sups[i].port == (int)p->port && sups[i].state == SUP_ATTACHED) {
+			show_supervisor(&sups[i], false);
+			shown[i] = true;
+		}
 }
 
 static int run(struct usbip_cli *cli, int argc, char *argv[])
 {
+	static struct supervisor_info sups[MAX_SUPERVISORS];
+	bool shown[MAX_SUPERVISORS] = { false };
 	const struct usbip_vhci_port *ports;
 	struct usbip_vhci *vhci;
+	int nsups;
 	size_t n;
 
 	if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
@@ -53,12 +83,23 @@ static int run(struct usbip_cli *cli, int argc, char *argv[])
 	}
 	printf("Imported USB devices\n");
 	printf("====================\n");
+	nsups = supervisor_list(cli->ctx, sups, MAX_SUPERVISORS);
+	if (nsups < 0)
+		nsups = 0;
 	ports = usbip_vhci_ports(vhci, &n);
 	for (size_t i = 0; i < n; i++)
 		if (ports[i].status != USBIP_VDEV_ST_NULL &&
 		    ports[i].status != USBIP_VDEV_ST_NOTASSIGNED)
-			show_port(cli, vhci, &ports[i]);
+			show_port(cli, vhci, &ports[i], sups, nsups, shown);
 	usbip_vhci_close(vhci);
+	/* Supervisors between two attachments: no port to show them under. */
+	for (int i = 0, header = 0; i < nsups; i++) {
+		if (shown[i])
+			continue;
+		if (!header++)
+			printf("Supervised, not attached now\n");
+		show_supervisor(&sups[i], true);
+	}
 	return 0;
 }
 

@@ -48,4 +48,29 @@ else
 	not_ok "systemd-analyze security: exposure at most 2.0" "$(echo "$security" | grep -v ' ✓ ')"
 fi
 check "socket listens on 3240" grep -q '^ListenStream=3240$' "$dir/usbipd.socket"
+
+# The client's template unit (usbip attach --persistent, usbip(8)).
+att=$abs_top_builddir/usbip/systemd/usbip-attach@.service
+check "usbip-attach@.service generated" test -s "$att"
+mkdir -p "$dir/att"
+sed "s|^ExecStart=[^ ]*usbip |ExecStart=$USBIP |" "$att" > "$dir/att/usbip-attach@.service"
+# verify wants an instance; the unit's Condition on its .conf is not evaluated.
+ln -s usbip-attach@.service "$dir/att/usbip-attach@stick.service"
+check "systemd-analyze verify usbip-attach@stick.service" \
+	systemd-analyze verify --man=no "$dir/att/usbip-attach@stick.service"
+check "it runs the supervisor in the foreground from the instance's file" \
+	bash -c "grep -qx 'EnvironmentFile=/etc/usbip/attach/%i.conf' '$att' &&
+		 grep -q '^ExecStart=.*/usbip \$USBIP_OPTIONS attach --persistent --foreground -r \${USBIP_HOST} \$USBIP_DEVICE$' '$att'"
+check "a user's detach (exit 0) is not undone by a restart" grep -qx 'Restart=on-failure' "$att"
+check "vhci-hcd is loaded by modprobe@vhci-hcd.service, not by the service" \
+	bash -c "grep -qx 'After=modprobe@vhci-hcd.service' '$att' &&
+		 grep -qx 'ProtectKernelModules=yes' '$att' && grep -qx 'CapabilityBoundingSet=' '$att'"
+check "the state directory is kept when an instance stops" \
+	bash -c "grep -qx 'RuntimeDirectory=vhci_hcd' '$att' && grep -qx 'RuntimeDirectoryPreserve=yes' '$att'"
+security=$(systemd-analyze security --offline=yes --threshold=25 "$dir/att/usbip-attach@stick.service" 2>&1)
+if [ $? -eq 0 ]; then
+	ok "usbip-attach@: systemd-analyze security: $(echo "$security" | grep -o 'exposure level.*' | head -n 1)"
+else
+	not_ok "usbip-attach@: systemd-analyze security: exposure at most 2.5" "$(echo "$security" | grep -v ' ✓ ')"
+fi
 tap_done

@@ -104,8 +104,9 @@ def device(busid=b"1-1", path=b"/sys/devices/pci0000:00/0000:00:14.0/usb1/1-1", 
 
 
 class FakeServer:
-    """A listening socket on 127.0.0.1 that reads each client's request and
-    hands the connection to behaviour(conn, server)."""
+    """A listening socket on 127.0.0.1 that reads each client's request (up
+    to 40 bytes, kept in server.request) and hands the connection to
+    behaviour(conn, server)."""
 
     def __init__(self, behaviour, conn_timeout=10):
         self.behaviour = behaviour
@@ -128,7 +129,7 @@ class FakeServer:
                 continue
             try:
                 c.settimeout(self.conn_timeout)
-                c.recv(40)
+                self.request = c.recv(40)
                 self.behaviour(c, self)
             except OSError:
                 pass

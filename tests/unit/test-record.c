@@ -632,4 +632,66 @@ START_TEST(test_read_failure_zeroes_record)
 END_TEST
 TEST_IN(tc_files, test_read_failure_zeroes_record)
 
+/* ------------------------------------------- other files: usbip_state_* */
+
+START_TEST(test_state_file_round_trip)
+{
+	char path[600], buf[64];
+	struct stat st;
+
+	ck_assert_int_eq(usbip_state_write(ctx, "supervisor.42", "pid 42\nstate attached\n", 22), 0);
+	snprintf(path, sizeof(path), "%s/supervisor.42", state_dir);
+	ck_assert_int_eq(lstat(path, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0644);
+	ck_assert_int_eq(usbip_state_read(ctx, "supervisor.42", buf, sizeof(buf)), 22);
+	ck_assert_str_eq(buf, "pid 42\nstate attached\n");
+	/* A small buffer gets what fits, terminated. */
+	ck_assert_int_eq(usbip_state_read(ctx, "supervisor.42", buf, 5), 4);
+	ck_assert_str_eq(buf, "pid ");
+	ck_assert_int_eq(usbip_state_remove(ctx, "supervisor.42"), 0);
+	ck_assert_int_eq(usbip_state_read(ctx, "supervisor.42", buf, sizeof(buf)), -ENOENT);
+	ck_assert_str_eq(buf, "");
+	/* The last file gone, so is the directory; removing twice is fine. */
+	ck_assert_int_eq(access(state_dir, F_OK), -1);
+	ck_assert_int_eq(usbip_state_remove(ctx, "supervisor.42"), 0);
+}
+END_TEST
+TEST_IN(tc_files, test_state_file_round_trip)
+
+START_TEST(test_state_file_names)
+{
+	static const char *const bad[] = {
+		"", ".hidden", "a/b", "../x", "port0", "port12", "sp ace", "new\nline",
+		"01234567890123456789012345678901234567890123456789012345678901234",
+	};
+	char buf[16];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_int_eq(usbip_state_write(ctx, bad[i], "x", 1), -EINVAL);
+		ck_assert_int_eq(usbip_state_read(ctx, bad[i], buf, sizeof(buf)), -EINVAL);
+		ck_assert_int_eq(usbip_state_remove(ctx, bad[i]), -EINVAL);
+	}
+	/* Names that merely start like a record are others' to use. */
+	ck_assert_int_eq(usbip_state_write(ctx, "ports", "x", 1), 0);
+	ck_assert_int_eq(usbip_state_write(ctx, "supervisor.1_a-b", "x", 1), 0);
+	ck_assert_int_eq(usbip_state_read(ctx, "x", buf, 0), -EINVAL);
+}
+END_TEST
+TEST_IN(tc_files, test_state_file_names)
+
+START_TEST(test_state_file_refuses_symlink)
+{
+	char path[600], buf[16];
+
+	ck_assert_int_eq(mkdir(state_dir, 0700), 0);
+	snprintf(path, sizeof(path), "%s/supervisor.7", state_dir);
+	ck_assert_int_eq(symlink("/etc/passwd", path), 0);
+	ck_assert_int_eq(usbip_state_write(ctx, "supervisor.7", "x", 1), -ELOOP);
+	ck_assert_ptr_nonnull(strstr(test_log, "is a symbolic link, not a state file"));
+	ck_assert_int_eq(usbip_state_read(ctx, "supervisor.7", buf, sizeof(buf)), -ELOOP);
+	ck_assert_str_eq(buf, "");
+}
+END_TEST
+TEST_IN(tc_files, test_state_file_refuses_symlink)
+
 TEST_MAIN("record")
