@@ -19,44 +19,66 @@ static void unbind_usage(void)
 	       "    -b, --busid=<busid>    Unbind usbip-host.ko from device on <busid>\n");
 }
 
-/* Parses -b/--busid; returns the bus id, or NULL after printing usage. */
-static const char *parse_busid(int argc, char *argv[], void (*usage)(void), int *rc)
+enum { OPT_PERSIST = 256 };
+
+/* Parses -b/--busid and --persist (persist.c); returns the bus id, or NULL
+ * after printing usage. */
+static const char *parse_busid(int argc, char *argv[], void (*usage)(void), int *rc,
+			       bool *persist)
 {
 	static const struct option opts[] = {
 		{ "busid", required_argument, NULL, 'b' },
+		{ "persist", no_argument, NULL, OPT_PERSIST },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	const char *busid = NULL;
 	int opt;
 
 	*rc = -1;
 	while ((opt = getopt_long(argc, argv, "b:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'b':
-			return optarg;
+			/* The first -b wins and, as always, every option after it
+			 * is ignored, but for --persist. */
+			if (!busid)
+				busid = optarg;
+			break;
+		case OPT_PERSIST:
+			*persist = true;
+			break;
 		case 'h':
+			if (busid)
+				break;
 			*rc = 0;
 			usage();
 			return NULL;
 		default:
+			if (busid)
+				break;
 			usage();
 			return NULL;
 		}
 	}
+	if (busid)
+		return busid;
 	usage();
 	return NULL;
 }
 
 static int bind_run(struct usbip_cli *cli, int argc, char *argv[])
 {
+	bool persist = false;
 	int rc, r;
-	const char *busid = parse_busid(argc, argv, bind_usage, &rc);
+	const char *busid = parse_busid(argc, argv, bind_usage, &rc, &persist);
 
 	if (!busid)
 		return rc;
 	if (!cli_busid_ok(busid))
 		return -1;
 	r = usbip_bind(cli->ctx, busid);
+	if (persist && (rc = persist_after_bind(cli, busid, r)) <= 0)
+		return rc;
 	switch (r) {
 	case 0:
 		info("bind device on busid %s: complete", busid);
@@ -85,18 +107,29 @@ static int bind_run(struct usbip_cli *cli, int argc, char *argv[])
 
 static int unbind_run(struct usbip_cli *cli, int argc, char *argv[])
 {
+	bool persist = false;
 	int rc, r;
-	const char *busid = parse_busid(argc, argv, unbind_usage, &rc);
+	const char *busid = parse_busid(argc, argv, unbind_usage, &rc, &persist);
 
 	if (!busid)
 		return rc;
 	if (!cli_busid_ok(busid))
 		return -1;
+	if (persist) {
+		rc = persist_before_unbind(cli, busid);
+		if (rc == -1)
+			return -1;
+	}
 	r = usbip_unbind(cli->ctx, busid);
+	/* The rule is gone: a device absent or not bound is what was asked. */
+	if (persist && (r == -ENODEV || r == -EINVAL)) {
+		info("device on busid %s is not bound to usbip-host", busid);
+		return rc;
+	}
 	switch (r) {
 	case 0:
 		info("unbind device on busid %s: complete", busid);
-		return 0;
+		return persist ? rc : 0;
 	case -ENODEV:
 		err("device with the specified bus ID does not exist");
 		break;

@@ -63,8 +63,9 @@ static int list_remote(struct usbip_cli *cli, const char *host)
 	return 0;
 }
 
+/* @note: an extra line under the device ("export rule: ..."), or NULL. */
 static void print_device(struct usbip_cli *cli, bool parsable, const char *busid,
-			 const char *vid, const char *pid)
+			 const char *vid, const char *pid, const char *note)
 {
 	char name[512];
 
@@ -75,18 +76,26 @@ static void print_device(struct usbip_cli *cli, bool parsable, const char *busid
 	printf(" - busid %s (%.4s:%.4s)\n", busid, vid, pid);
 	printf("   %s\n", usbip_names_product(cli->ctx, name, sizeof(name),
 		(uint16_t)strtoul(vid, NULL, 16), (uint16_t)strtoul(pid, NULL, 16)));
+	if (note)
+		printf("   %s\n", note);
 	printf("\n");
 }
 
 static int list_local(struct usbip_cli *cli, bool parsable)
 {
 	struct usbip_local_device *devs;
+	struct usbip_rules *rules;
 	size_t n;
 	int r = usbip_list_local(cli->ctx, &devs, &n);
+	char note[64];
 
+	/* Which devices an export rule covers: a line more under those only. */
+	rules = parsable ? NULL : persist_rules_load(cli);
 	/* Like the kernel's tool, show what was read before a faulty device. */
 	for (size_t i = 0; i < n; i++)
-		print_device(cli, parsable, devs[i].busid, devs[i].idVendor, devs[i].idProduct);
+		print_device(cli, parsable, devs[i].busid, devs[i].idVendor, devs[i].idProduct,
+			     persist_rule_note(cli, rules, &devs[i], note, sizeof(note)));
+	usbip_rules_free(rules);
 	usbip_local_list_free(devs);
 	if (r < 0) {
 		err("problem getting device attributes: %s", strerror(-r));
@@ -109,7 +118,7 @@ static int list_gadgets(struct usbip_cli *cli, bool parsable)
 
 		snprintf(vid, sizeof(vid), "%04x", devs[i].dev.idVendor);
 		snprintf(pid, sizeof(pid), "%04x", devs[i].dev.idProduct);
-		print_device(cli, parsable, devs[i].dev.busid, vid, pid);
+		print_device(cli, parsable, devs[i].dev.busid, vid, pid, NULL);
 	}
 	usbip_exported_list_free(devs);
 	return 0;
