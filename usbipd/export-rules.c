@@ -28,6 +28,9 @@ struct export_rules {
 	const char *name;		/* its last component, for log lines */
 	struct stat st;			/* as read (st_ino 0: no file) */
 	GHashTable *fresh;		/* busids added, not yet considered at "bind" */
+	GHashTable *waiting;		/* busid -> tries: waiting for udev's ID_PATH */
+	guint retry_source;		/* the timer that retries them */
+	struct udev *udev;
 	bool enabled;			/* host mode only: vudc has nothing to bind */
 };
 
@@ -89,8 +92,12 @@ static bool load(struct usbipd *d)
 	return true;
 }
 
-/* Binds @dev (a usb_device) if a rule names it and it is not bound yet. */
-static void consider(struct usbipd *d, struct udev_device *dev)
+/*
+ * Binds @dev (a usb_device) if a rule names it and it is not bound yet.
+ * Returns the enum usbip_match of the rules (USBIP_MATCH_NO for a device
+ * skipped before matching).
+ */
+static int consider(struct usbipd *d, struct udev_device *dev)
 {
 	struct export_rules *er = d->rules;
 	const char *busid = udev_device_get_sysname(dev);
@@ -100,28 +107,28 @@ static void consider(struct usbipd *d, struct udev_device *dev)
 	unsigned long v = 0, p = 0;
 	const char *val;
 	unsigned line = 0;
-	int r;
+	int match, r;
 
 	if (!busid || usbip_busid_valid(busid, USBIP_BUSID_SIZE) < 0 ||
 	    (drv && !strcmp(drv, "usbip-host")))
-		return;
+		return USBIP_MATCH_NO;
 	val = udev_device_get_sysattr_value(dev, "idVendor");
 	if (!val || !(v = strtoul(val, NULL, 16)) || v > 0xffff)
-		return;
+		return USBIP_MATCH_NO;
 	val = udev_device_get_sysattr_value(dev, "idProduct");
 	if (!val || (p = strtoul(val, NULL, 16)) > 0xffff)
-		return;
+		return USBIP_MATCH_NO;
 	id.vendor = (uint16_t)v;
 	id.product = (uint16_t)p;
 	/* Serial: "" is a device without one.  Path: "" is not known (yet). */
 	if (usbip_local_ident(d->ctx, busid, serial, path) == -ENODEV)
-		return;
+		return USBIP_MATCH_NO;
 	id.serial = serial;
 	id.path = path[0] ? path : NULL;
-	/* A path rule and a device udev has not described yet (no ID_PATH):
-	 * not bound; udev gives it before the generic driver's "bind". */
-	if (!usbip_rules_match(er->rules, &id, &line, NULL))
-		return;
+	/* UNKNOWN: a path rule, and a device udev has not described yet (no
+	 * ID_PATH): the caller tries again later. */
+	if (!usbip_rules_match(er->rules, &id, &line, &match))
+		return match;
 	r = usbip_bind(d->ctx, busid);
 	switch (r) {
 	case 0:
@@ -138,15 +145,70 @@ static void consider(struct usbipd *d, struct udev_device *dev)
 		    "exporting it would loop", busid, er->name, line);
 		break;
 	default:
-		err("cannot bind %s by rule %s:%u: %s", busid, er->name, line, strerror(-r));
+		err("cannot bind %s by rule %s:%u: %s%s", busid, er->name, line, strerror(-r),
+		    r == -EROFS ? " (a service sandbox keeps /sys/bus/usb/drivers read-only: "
+		    "see EXPORT RULES in usbipd(8))" : "");
 		break;
 	}
+	return USBIP_MATCH_YES;
+}
+
+#define RETRY_MS	500
+#define RETRY_TRIES	10	/* udev describes a new device within 5 s */
+
+/*
+ * The kernel's uevent of a new device comes before udev has stored its
+ * ID_PATH: a device only a path rule might name is looked at again a few
+ * times, until udev has described it.
+ */
+static gboolean on_retry(gpointer data)
+{
+	struct usbipd *d = data;
+	struct export_rules *er = d->rules;
+	GHashTableIter it;
+	gpointer key, value;
+
+	g_hash_table_iter_init(&it, er->waiting);
+	while (g_hash_table_iter_next(&it, &key, &value)) {
+		struct udev_device *dev = er->udev ?
+			udev_device_new_from_subsystem_sysname(er->udev, "usb", key) : NULL;
+		unsigned tries = GPOINTER_TO_UINT(value) + 1;
+		int m = dev ? consider(d, dev) : USBIP_MATCH_NO;
+
+		if (dev)
+			udev_device_unref(dev);
+		if (m != USBIP_MATCH_UNKNOWN) {
+			g_hash_table_iter_remove(&it);
+		} else if (tries >= RETRY_TRIES) {
+			dbg("udev gave no ID_PATH for %s: the path rules do not apply to it",
+			    (const char *)key);
+			g_hash_table_iter_remove(&it);
+		} else {
+			g_hash_table_iter_replace(&it, GUINT_TO_POINTER(tries));
+		}
+	}
+	if (g_hash_table_size(er->waiting))
+		return G_SOURCE_CONTINUE;
+	er->retry_source = 0;
+	return G_SOURCE_REMOVE;
+}
+
+static void wait_for_udev(struct usbipd *d, const char *busid)
+{
+	struct export_rules *er = d->rules;
+
+	/* Bounded: a flood of new devices does not grow it without end. */
+	if (g_hash_table_size(er->waiting) >= 256)
+		return;
+	g_hash_table_insert(er->waiting, g_strdup(busid), GUINT_TO_POINTER(0));
+	if (!er->retry_source)
+		er->retry_source = g_timeout_add(RETRY_MS, on_retry, d);
 }
 
 /* Every USB device present now. */
 static void apply_all(struct usbipd *d)
 {
-	struct udev *udev = udev_new();
+	struct udev *udev = d->rules->udev;
 	struct udev_enumerate *en = udev ? udev_enumerate_new(udev) : NULL;
 	struct udev_list_entry *e;
 
@@ -171,7 +233,6 @@ static void apply_all(struct usbipd *d)
 	}
 out:
 	udev_enumerate_unref(en);
-	udev_unref(udev);
 }
 
 void export_rules_start(struct usbipd *d)
@@ -180,6 +241,8 @@ void export_rules_start(struct usbipd *d)
 
 	d->rules = er;
 	er->fresh = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	er->waiting = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	er->udev = udev_new();
 	er->enabled = d->backend == USBIP_BACKEND_HOST;
 	if (!er->enabled)
 		return;
@@ -210,6 +273,7 @@ void export_rules_uevent(struct usbipd *d, struct udev_device *dev)
 		return;
 	if (!strcmp(action, "remove")) {
 		g_hash_table_remove(er->fresh, busid);
+		g_hash_table_remove(er->waiting, busid);
 		return;
 	}
 	if (!strcmp(action, "bind")) {
@@ -230,7 +294,8 @@ void export_rules_uevent(struct usbipd *d, struct udev_device *dev)
 		export_rules_reload(d);
 		return;
 	}
-	consider(d, dev);
+	if (consider(d, dev) == USBIP_MATCH_UNKNOWN)
+		wait_for_udev(d, busid);
 }
 
 void export_rules_free(struct usbipd *d)
@@ -242,6 +307,11 @@ void export_rules_free(struct usbipd *d)
 	usbip_rules_free(er->rules);
 	g_free(er->path);
 	g_hash_table_unref(er->fresh);
+	g_hash_table_unref(er->waiting);
+	if (er->retry_source)
+		g_source_remove(er->retry_source);
+	if (er->udev)
+		udev_unref(er->udev);
 	g_free(er);
 	d->rules = NULL;
 }

@@ -12,6 +12,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from harness import FIXTURES, USBIP, USBIPD, Usbipd, in_umockdev_wrapper, real_binary, work_dir  # noqa: E402
@@ -84,7 +85,8 @@ write(rules, "# test rules\n"
       "hardware-id=05e3:0620   # the hub 2-1: never bound\n"
       "hardware-id=0781:5567   # 1-1 (bound already) and 3-1 (behind vhci_hcd)\n"
       "serial=\"SN 42\"\n"
-      "path=pci-0000:00:14.0-usb-0:13\n")
+      "path=pci-0000:00:14.0-usb-0:13\n"
+      "path=pci-0000:00:14.0-usb-0:16\n")
 
 # --- start-up
 d = start(rules)
@@ -111,6 +113,14 @@ tap(d.wait_log("bound 1-10 (1234:5678) by rule export.rules:5", 5),
 plug(USB1, "1-13", "4321", "0001", props=["ID_PATH", "pci-0000:00:14.0-usb-0:13"])
 tap(d.wait_log("bound 1-13 (4321:0001) by rule export.rules:6", 5),
     "a device on the port a path rule names is bound", d.text())
+# udev describes a device after the kernel's uevent: ID_PATH comes later.
+sp = plug(USB1, "1-16", "7777", "0001")
+d.wait_log("uevent add %s/1-16" % USB1, 5)
+time.sleep(0.7)
+tap(bound(d, "1-16") == 0, "a device without ID_PATH yet: not bound by a path rule")
+tb.set_property(sp, "ID_PATH", "pci-0000:00:14.0-usb-0:16")
+tap(d.wait_log("bound 1-16 (7777:0001) by rule export.rules:7", 5),
+    "bound once udev has given its ID_PATH", d.text())
 plug(USB1, "1-11", "05e3", "0620", cls="09")
 plug(USB3, "3-9", "046d", "c077")
 plug(USB1, "1-12", "aaaa", "0001", serial="other")
@@ -127,7 +137,7 @@ tap(bound(d, "1-7") == 1, "a later bind uevent does not bind 1-7 again")
 # --- the file changes: read again at the next uevent
 write(rules, read(rules) + "hardware-id=aaaa:0002\n")
 plug(USB1, "1-14", "aaaa", "0002")
-tap(d.wait_log("bound 1-14 (aaaa:0002) by rule export.rules:7", 5),
+tap(d.wait_log("bound 1-14 (aaaa:0002) by rule export.rules:8", 5),
     "rules file changed: read again at the next uevent, the new rule applies", d.text())
 
 # --- SIGHUP with a broken file: reported with file:line, old rules stay
