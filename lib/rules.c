@@ -600,23 +600,6 @@ static int lock_dir(const char *path, const char **base)
 	return dfd;
 }
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EIO;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Writes @a then @b to a temporary file in @dfd and renames it over @name,
  * with @mode: a reader (usbipd) sees the old file or the new, never half. */
 static int replace_rules(int dfd, const char *name, mode_t mode, const char *a, size_t alen,

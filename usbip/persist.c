@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "usbip.h"
+#include "util/ident.h"
 
 #define DEFAULT_RULES SYSCONFDIR "/usbip/export.rules"
 
@@ -112,22 +113,12 @@ struct usbip_rules *persist_rules_load(struct usbip_cli *cli)
 const char *persist_rule_note(struct usbip_cli *cli, const struct usbip_rules *rules,
 			      const struct usbip_local_device *dev, char *buf, size_t size)
 {
-	char serial[USBIP_SERIAL_SIZE], path[USBIP_PATH_SIZE];
-	struct usbip_device_ident id = { .busid = dev->busid };
-	char ids[16];
+	struct local_ident li;
 	unsigned line;
 
-	if (!usbip_rules_count(rules))
-		return NULL;
-	/* "VID:PID" from the two sysfs fields, parsed the one way. */
-	snprintf(ids, sizeof(ids), "%.4s:%.4s", dev->idVendor, dev->idProduct);
-	if (usbip_hardware_id_parse(ids, &id.vendor, &id.product) < 0)
-		return NULL;
-	if (usbip_local_ident(cli->ctx, dev->busid, serial, path) == -ENODEV)
-		return NULL;
-	id.serial = serial;
-	id.path = path[0] ? path : NULL;
-	if (!usbip_rules_match(rules, &id, &line, NULL))
+	if (!usbip_rules_count(rules) ||
+	    local_ident_get(cli->ctx, dev->busid, dev->idVendor, dev->idProduct, &li) < 0 ||
+	    !usbip_rules_match(rules, &li.id, &line, NULL))
 		return NULL;
 	snprintf(buf, size, "export rule: %s:%u", rules_name(), line);
 	return buf;

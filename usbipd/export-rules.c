@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 
 #include "usbipd.h"
+#include "util/ident.h"
 #include "util/log.h"
 
 #define DEFAULT_RULES SYSCONFDIR "/usbip/export.rules"
@@ -102,37 +103,24 @@ static int consider(struct usbipd *d, struct udev_device *dev)
 	struct export_rules *er = d->rules;
 	const char *busid = udev_device_get_sysname(dev);
 	const char *drv = udev_device_get_driver(dev);
-	char serial[USBIP_SERIAL_SIZE], path[USBIP_PATH_SIZE];
-	struct usbip_device_ident id = { .busid = busid };
-	unsigned long v = 0, p = 0;
-	const char *val;
+	struct local_ident li;
 	unsigned line = 0;
 	int match, r;
 
 	if (!busid || usbip_busid_valid(busid, USBIP_BUSID_SIZE) < 0 ||
-	    (drv && !strcmp(drv, "usbip-host")))
+	    (drv && !strcmp(drv, "usbip-host")) ||
+	    local_ident_get(d->ctx, busid, udev_device_get_sysattr_value(dev, "idVendor"),
+			    udev_device_get_sysattr_value(dev, "idProduct"), &li) < 0)
 		return USBIP_MATCH_NO;
-	val = udev_device_get_sysattr_value(dev, "idVendor");
-	if (!val || !(v = strtoul(val, NULL, 16)) || v > 0xffff)
-		return USBIP_MATCH_NO;
-	val = udev_device_get_sysattr_value(dev, "idProduct");
-	if (!val || (p = strtoul(val, NULL, 16)) > 0xffff)
-		return USBIP_MATCH_NO;
-	id.vendor = (uint16_t)v;
-	id.product = (uint16_t)p;
-	/* Serial: "" is a device without one.  Path: "" is not known (yet). */
-	if (usbip_local_ident(d->ctx, busid, serial, path) == -ENODEV)
-		return USBIP_MATCH_NO;
-	id.serial = serial;
-	id.path = path[0] ? path : NULL;
 	/* UNKNOWN: a path rule, and a device udev has not described yet (no
 	 * ID_PATH): the caller tries again later. */
-	if (!usbip_rules_match(er->rules, &id, &line, &match))
+	if (!usbip_rules_match(er->rules, &li.id, &line, &match))
 		return match;
 	r = usbip_bind(d->ctx, busid);
 	switch (r) {
 	case 0:
-		info("bound %s (%04lx:%04lx) by rule %s:%u", busid, v, p, er->name, line);
+		info("bound %s (%04x:%04x) by rule %s:%u", busid, li.id.vendor, li.id.product,
+		     er->name, line);
 		break;
 	case -EALREADY:
 		break;

@@ -105,7 +105,8 @@ bool config_set(struct config *c, const char *key, const char *value, const char
 		if (!value || *value == '\0')
 			goto bad;
 		g_free(c->rules);
-		c->rules = g_strdup(value);
+		/* Absolute: -D changes to / before the file is read again. */
+		c->rules = g_canonicalize_filename(value, NULL);
 	} else if (!strcmp(key, "timeout")) {
 		if (!parse_seconds(value, 100, 3600 * 1000, &c->timeout_ms))
 			goto bad;

@@ -7,6 +7,7 @@ with its line.  `usbip bind --persist` stores a rule that a restarted usbipd
 applies, `unbind --persist` removes it, `list -l` shows the rule.  Runs under
 umockdev-wrapper (testbed API: uevents); prints TAP.
 """
+import atexit
 import os
 import re
 import signal
@@ -59,8 +60,11 @@ def read(path):
 
 
 def start(path, name="usbipd.log"):
-    return Usbipd(["-d", "-t", str(PORT), "--rules", path], os.path.join(work, name),
-                  binary=usbipd, env=env)
+    d = Usbipd(["-d", "-t", str(PORT), "--rules", path], os.path.join(work, name),
+               binary=usbipd, env=env)
+    # Not left running when a check above its stop() raises.
+    atexit.register(lambda: d.p.poll() is None and d.p.kill())
+    return d
 
 
 def plug(parent, busid, vid, pid, serial=None, cls="00", props=()):
