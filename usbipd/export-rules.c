@@ -26,7 +26,7 @@
 struct export_rules {
 	struct usbip_rules *rules;	/* in force; never NULL once started */
 	char *path;			/* the file they came from */
-	const char *name;		/* its last component, for log lines */
+	char *name;			/* the last component of the rules' file, for log lines */
 	struct stat st;			/* as read (st_ino 0: no file) */
 	GHashTable *fresh;		/* busids added, not yet considered at "bind" */
 	GHashTable *waiting;		/* busid -> tries: waiting for udev's ID_PATH */
@@ -72,7 +72,6 @@ static bool load(struct usbipd *d)
 	if (strcmp(er->path ? er->path : "", path) != 0) {
 		g_free(er->path);
 		er->path = g_strdup(path);
-		er->name = strrchr(er->path, '/') ? strrchr(er->path, '/') + 1 : er->path;
 	}
 	/* Remembered even on failure: a broken file is reported once, not
 	 * at every uevent, and read again when it changes. */
@@ -81,12 +80,16 @@ static bool load(struct usbipd *d)
 		err("%s: export rules not %s; %s", path, er->rules ? "reloaded" : "loaded",
 		    er->rules ? "the previous rules stay in force" :
 		    "no device is bound by a rule until the file is fixed");
-		if (!er->rules)
+		if (!er->rules) {
 			usbip_rules_parse(NULL, 0, &er->rules, NULL, NULL);
+			er->name = g_path_get_basename(path);
+		}
 		return false;
 	}
 	usbip_rules_free(er->rules);
 	er->rules = rules;
+	g_free(er->name);
+	er->name = g_path_get_basename(path);
 	if (st.st_ino)
 		info("%s: %zu export rule%s", path, usbip_rules_count(rules),
 		     usbip_rules_count(rules) == 1 ? "" : "s");
@@ -294,6 +297,7 @@ void export_rules_free(struct usbipd *d)
 		return;
 	usbip_rules_free(er->rules);
 	g_free(er->path);
+	g_free(er->name);
 	g_hash_table_unref(er->fresh);
 	g_hash_table_unref(er->waiting);
 	if (er->retry_source)
