@@ -47,6 +47,9 @@ int sysfs_writef(const char *path, const char *fmt, ...)
 /* udev attribute as an unsigned number in @base; -ENOENT/-EINVAL. */
 int udev_attr_ulong(struct udev_device *d, const char *attr, int base,
 		    unsigned long *out);
+/* Writes all @len bytes of @buf to @fd (short writes and EINTR retried);
+ * 0 or -errno. */
+int write_all(int fd, const char *buf, size_t len);
 /* Copies src into a fixed field, always NUL-terminated; false if cut. */
 bool copy_field(char *dst, size_t size, const char *src);
 

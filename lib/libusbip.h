@@ -563,6 +563,76 @@ const char *usbip_selector_str(const struct usbip_selector *sel, char *buf,
 int usbip_local_ident(struct usbip_ctx *ctx, const char *busid,
 		      char serial[USBIP_SERIAL_SIZE], char path[USBIP_PATH_SIZE]);
 
+/* ------------------------------------------------------------ export rules */
+
+/* Bounds of an export rules file (usbip-export-rules(5)). */
+#define USBIP_RULES_LINE_MAX	4096	/* bytes of one line, without its newline */
+#define USBIP_RULES_MAX		1024	/* rules in one file */
+
+/* Rules read from a file or text; opaque.  Each rule is a selector. */
+struct usbip_rules;
+
+/*
+ * Parses the text of an export rules file (@len bytes; no NUL needed, and
+ * one is an error).  Returns 0 with *@rules set (free with
+ * usbip_rules_free), or, with *@rules NULL, -EBADMSG for a malformed file,
+ * *@bad_line then the 1-based number of the first bad line and *@why what
+ * is wrong with it (static text), or -ENOMEM.  @bad_line and @why may be
+ * NULL.  A blank or comment-only text gives no rules.
+ */
+int usbip_rules_parse(const char *text, size_t len, struct usbip_rules **rules,
+		      unsigned *bad_line, const char **why);
+/*
+ * Reads the rules file @path.  A missing file is no rules (0).  A broken
+ * file is logged as "PATH:LINE: what" and returns -EBADMSG; -EFBIG above
+ * 1 MiB, -EINVAL when not a regular file, or another -errno; *@rules is
+ * NULL on every failure.
+ */
+int usbip_rules_load(struct usbip_ctx *ctx, const char *path, struct usbip_rules **rules);
+/* Frees @rules; NULL is fine. */
+void usbip_rules_free(struct usbip_rules *rules);
+size_t usbip_rules_count(const struct usbip_rules *rules);
+/* Rule @i (NULL past the end) and, if @line is not NULL, its line number. */
+const struct usbip_selector *usbip_rules_get(const struct usbip_rules *rules, size_t i,
+					     unsigned *line);
+/*
+ * The first rule that matches @id for sure (USBIP_MATCH_YES), with its line
+ * number in *@line, or NULL.  *@match (if not NULL) is the enum usbip_match
+ * of the result: USBIP_MATCH_UNKNOWN when none matched but one might once
+ * a field of @id that is unknown (NULL) is known.
+ */
+const struct usbip_selector *usbip_rules_match(const struct usbip_rules *rules,
+					       const struct usbip_device_ident *id,
+					       unsigned *line, int *match);
+/* Do @a and @b name the same fields with the same values? */
+bool usbip_rules_equal(const struct usbip_selector *a, const struct usbip_selector *b);
+/*
+ * @sel as one line of the rules file, without a newline ("busid=1-1
+ * hardware-id=0781:5567 serial=\"A B\""): values with a blank, a quote, a
+ * backslash, a '#' or a control character are quoted and escaped, so the
+ * line always parses back to @sel.  Returns the length, -EINVAL for an
+ * empty selector or one the file cannot hold (an invalid bus id, a field
+ * without its NUL), or -ENAMETOOLONG when @size is too small.
+ */
+int usbip_rule_format(const struct usbip_selector *sel, char *buf, size_t size);
+/*
+ * Appends @sel to the rules file @path (made, with its directory, when
+ * missing), keeping every other line as it is.  The file is replaced
+ * atomically (temporary file + rename) under a lock on its directory, so
+ * concurrent callers lose no rule.  Returns 0, -EEXIST when an equal rule
+ * is there, -EBADMSG when the file is broken (logged with its line: it is
+ * not rewritten), -E2BIG when it holds USBIP_RULES_MAX rules, -EINVAL as
+ * usbip_rule_format(), or another -errno.
+ */
+int usbip_rules_add(struct usbip_ctx *ctx, const char *path, const struct usbip_selector *sel);
+/*
+ * Removes every rule equal to @sel (usbip_rules_equal) from @path, keeping
+ * the other lines.  Returns 0, -ENOENT when there is none (or no file),
+ * -EBADMSG for a broken file, or another -errno.
+ */
+int usbip_rules_remove(struct usbip_ctx *ctx, const char *path,
+		       const struct usbip_selector *sel);
+
 #ifdef __cplusplus
 }
 #endif

@@ -104,23 +104,6 @@ fail:
 	return r;
 }
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EIO;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Writes @line to a new temporary file in @dfd and renames it over @name:
  * a reader sees the old record or the new one, never a part of either. */
 static int replace_file(int dfd, const char *name, const char *line, size_t len)

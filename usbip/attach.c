@@ -17,8 +17,8 @@ static void usage(void)
 	       "    -b, --busid=<busid>    Busid of the device on <host>\n"
 	       "    -d, --device=<devid>    Id of the virtual UDC on <host>\n"
 	       SELECT_USAGE
-	       "    --persistent            Keep it attached (usbip(8), PERSISTENT ATTACH)\n"
-	       "    --foreground            With --persistent: supervise in the foreground\n");
+	       "        --persistent          Keep it attached (usbip(8), PERSISTENT ATTACH)\n"
+	       "        --foreground          With --persistent: supervise in the foreground\n");
 }
 
 /*

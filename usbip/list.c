@@ -81,8 +81,9 @@ print:
 	return 0;
 }
 
+/* @note: an extra line under the device ("export rule: ..."), or NULL. */
 static void print_device(struct usbip_cli *cli, bool parsable, const char *busid,
-			 const char *vid, const char *pid)
+			 const char *vid, const char *pid, const char *note)
 {
 	char name[512];
 
@@ -93,6 +94,8 @@ static void print_device(struct usbip_cli *cli, bool parsable, const char *busid
 	printf(" - busid %s (%.4s:%.4s)\n", busid, vid, pid);
 	printf("   %s\n", usbip_names_product(cli->ctx, name, sizeof(name),
 		(uint16_t)strtoul(vid, NULL, 16), (uint16_t)strtoul(pid, NULL, 16)));
+	if (note)
+		printf("   %s\n", note);
 	printf("\n");
 }
 
@@ -102,20 +105,25 @@ static int list_local_selected(struct usbip_cli *cli, bool parsable,
 			       const struct usbip_selector *sel)
 {
 	struct select_match *m;
-	char what[SELECT_SHOWN_SIZE];
+	struct usbip_rules *rules;
+	char what[SELECT_SHOWN_SIZE], note[64];
 	int n = select_local(cli->ctx, sel, &m);
 
 	if (n < 0)
 		return -1;
 	if (n == 0)
 		info("no device matches %s", select_shown(sel, what, sizeof(what)));
+	rules = parsable || n == 0 ? NULL : persist_rules_load(cli);
 	for (int i = 0; i < n; i++) {
-		char vid[8], pid[8];
+		struct usbip_local_device dev = { 0 };
 
-		snprintf(vid, sizeof(vid), "%04x", m[i].vendor);
-		snprintf(pid, sizeof(pid), "%04x", m[i].product);
-		print_device(cli, parsable, m[i].busid, vid, pid);
+		memcpy(dev.busid, m[i].busid, sizeof(dev.busid));
+		snprintf(dev.idVendor, sizeof(dev.idVendor), "%04x", m[i].vendor);
+		snprintf(dev.idProduct, sizeof(dev.idProduct), "%04x", m[i].product);
+		print_device(cli, parsable, dev.busid, dev.idVendor, dev.idProduct,
+			     persist_rule_note(cli, rules, &dev, note, sizeof(note)));
 	}
+	usbip_rules_free(rules);
 	free(m);
 	return 0;
 }
@@ -123,16 +131,22 @@ static int list_local_selected(struct usbip_cli *cli, bool parsable,
 static int list_local(struct usbip_cli *cli, bool parsable, const struct usbip_selector *sel)
 {
 	struct usbip_local_device *devs;
+	struct usbip_rules *rules;
 	size_t n;
+	char note[64];
 	int r;
 
 	if (select_wanted(sel))
 		return list_local_selected(cli, parsable, sel);
 	r = usbip_list_local(cli->ctx, &devs, &n);
 
+	/* Which devices an export rule covers: a line more under those only. */
+	rules = parsable ? NULL : persist_rules_load(cli);
 	/* Like the kernel's tool, show what was read before a faulty device. */
 	for (size_t i = 0; i < n; i++)
-		print_device(cli, parsable, devs[i].busid, devs[i].idVendor, devs[i].idProduct);
+		print_device(cli, parsable, devs[i].busid, devs[i].idVendor, devs[i].idProduct,
+			     persist_rule_note(cli, rules, &devs[i], note, sizeof(note)));
+	usbip_rules_free(rules);
 	usbip_local_list_free(devs);
 	if (r < 0) {
 		err("problem getting device attributes: %s", strerror(-r));
@@ -155,7 +169,7 @@ static int list_gadgets(struct usbip_cli *cli, bool parsable)
 
 		snprintf(vid, sizeof(vid), "%04x", devs[i].dev.idVendor);
 		snprintf(pid, sizeof(pid), "%04x", devs[i].dev.idProduct);
-		print_device(cli, parsable, devs[i].dev.busid, vid, pid);
+		print_device(cli, parsable, devs[i].dev.busid, vid, pid, NULL);
 	}
 	usbip_exported_list_free(devs);
 	return 0;

@@ -38,6 +38,7 @@ static void drain(struct devices *ds)
 	while ((dev = udev_monitor_receive_device(ds->mon))) {
 		dbg("uevent %s %s", udev_device_get_action(dev), udev_device_get_syspath(dev));
 		ds->stale = true;
+		export_rules_uevent(ds->d, dev);
 		udev_device_unref(dev);
 	}
 }

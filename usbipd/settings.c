@@ -33,6 +33,7 @@ void config_clear(struct config *c)
 	g_free(c->port);
 	g_free(c->pid_file);
 	g_free(c->file);
+	g_free(c->rules);
 	if (c->allow)
 		g_ptr_array_unref(c->allow);
 	if (c->listen)
@@ -100,6 +101,12 @@ bool config_set(struct config *c, const char *key, const char *value, const char
 			goto bad;
 		g_free(c->pid_file);
 		c->pid_file = g_strdup(value);
+	} else if (!strcmp(key, "rules")) {
+		if (!value || *value == '\0')
+			goto bad;
+		g_free(c->rules);
+		/* Absolute: -D changes to / before the file is read again. */
+		c->rules = g_canonicalize_filename(value, NULL);
 	} else if (!strcmp(key, "timeout")) {
 		if (!parse_seconds(value, 100, 3600 * 1000, &c->timeout_ms))
 			goto bad;
@@ -148,7 +155,7 @@ bad:
 static const char *const config_keys[] = {
 	"ipv4", "ipv6", "device", "debug", "tcp-port", "pid-file", "timeout",
 	"max-handshakes", "keepalive-idle", "keepalive-interval",
-	"keepalive-count", "allow", "listen", "max-per-source",
+	"keepalive-count", "allow", "listen", "max-per-source", "rules",
 };
 
 /* Bit of each setting, so the command line can override the file. */
@@ -266,6 +273,7 @@ void config_merge(struct config *out, const struct config *file, const struct co
 	g_free(out->port);
 	out->port = g_strdup(PICK("tcp-port")->port);
 	out->pid_file = g_strdup(PICK("pid-file")->pid_file);
+	out->rules = g_strdup(PICK("rules")->rules);
 	out->timeout_ms = PICK("timeout")->timeout_ms;
 	out->max_handshakes = PICK("max-handshakes")->max_handshakes;
 	out->max_per_source = PICK("max-per-source")->max_per_source;

@@ -15,6 +15,7 @@ struct config {
 	char *port;
 	char *pid_file;
 	char *file;			/* the configuration file in use */
+	char *rules;			/* export rules file; NULL: the default */
 	int timeout_ms;			/* a client must send its request in this */
 	unsigned max_handshakes;	/* connections still talking to us, at most */
 	unsigned max_per_source;	/* of those, from one address, at most */

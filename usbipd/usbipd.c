@@ -84,6 +84,10 @@ static const char usage_text[] =
 	"	--keepalive-idle S, --keepalive-interval S, --keepalive-count N\n"
 	"		TCP keepalive of exported connections (default 30, 10, 3).\n"
 	"\n"
+	"	--rules FILE\n"
+	"		Bind the devices the export rules in FILE name\n"
+	"		(default " SYSCONFDIR "/usbip/export.rules).\n"
+	"\n"
 	"	-l, --log\n"
 	"		Log to syslog.\n"
 	"\n";
@@ -157,6 +161,7 @@ static gboolean on_hangup(gpointer data)
 	info("reloading configuration");
 	if (!reload(d))
 		err("configuration not reloaded; the previous settings stay in force");
+	export_rules_reload(d);
 	notify_ready();
 	return G_SOURCE_CONTINUE;
 }
@@ -257,7 +262,7 @@ static int listen_fds(void)
 
 enum {
 	OPT_TIMEOUT = 256, OPT_ALLOW, OPT_LISTEN, OPT_MAX_HANDSHAKES,
-	OPT_KA_IDLE, OPT_KA_INTERVAL, OPT_KA_COUNT, OPT_MAX_PER_SOURCE,
+	OPT_KA_IDLE, OPT_KA_INTERVAL, OPT_KA_COUNT, OPT_MAX_PER_SOURCE, OPT_RULES,
 };
 
 /* What main() does after parsing: go on, or exit with a status. */
@@ -289,6 +294,7 @@ static int parse_command_line(struct usbipd *d, int argc, char *argv[], bool *da
 		{ "keepalive-idle", required_argument, NULL, OPT_KA_IDLE },
 		{ "keepalive-interval", required_argument, NULL, OPT_KA_INTERVAL },
 		{ "keepalive-count", required_argument, NULL, OPT_KA_COUNT },
+		{ "rules", required_argument, NULL, OPT_RULES },
 		{ NULL, 0, NULL, 0 },
 	};
 	/* Long options that map 1:1 onto configuration keys. */
@@ -298,7 +304,7 @@ static int parse_command_line(struct usbipd *d, int argc, char *argv[], bool *da
 		{ OPT_LISTEN, "listen" }, { OPT_MAX_HANDSHAKES, "max-handshakes" },
 		{ OPT_MAX_PER_SOURCE, "max-per-source" },
 		{ OPT_KA_IDLE, "keepalive-idle" }, { OPT_KA_INTERVAL, "keepalive-interval" },
-		{ OPT_KA_COUNT, "keepalive-count" },
+		{ OPT_KA_COUNT, "keepalive-count" }, { OPT_RULES, "rules" },
 	};
 	int opt;
 
@@ -434,6 +440,8 @@ int main(int argc, char *argv[])
 	add_signal_handlers(&d);
 	info("starting usbipd (%s)", USBIP_COMPAT_VERSION);
 	d.devices = devices_new(&d);
+	/* After the monitor is up: the binds it makes show in the device list. */
+	export_rules_start(&d);
 	if (open_sockets(&d) < 0)
 		goto out;
 	/* After binding: a second instance that cannot bind, or finds the file
@@ -450,6 +458,7 @@ int main(int argc, char *argv[])
 out:
 	server_stop(&d);
 	devices_free(d.devices);
+	export_rules_free(&d);
 	pid_file_remove(&d);
 	if (d.loop)
 		g_main_loop_unref(d.loop);

@@ -12,6 +12,8 @@
 
 struct devices;
 struct conns;
+struct export_rules;
+struct udev_device;
 
 /* Everything the daemon knows; one instance, passed around explicitly. */
 struct usbipd {
@@ -21,6 +23,7 @@ struct usbipd {
 	enum usbip_backend backend;
 	GMainLoop *loop;
 	struct devices *devices;
+	struct export_rules *rules;	/* export-rules.c */
 	struct conns *conns;		/* connections not yet answered (server.c) */
 	bool use_syslog;
 	guint resume_source;		/* listeners paused after EMFILE */
@@ -34,6 +37,14 @@ struct usbipd {
 struct devices *devices_new(struct usbipd *d);
 void devices_free(struct devices *ds);
 struct usbip_exported *devices_get(struct devices *ds, int *count);
+
+/* export-rules.c: loads the rules and binds the devices they name (start),
+ * reads them again and binds (SIGHUP), binds a device that appeared (a
+ * uevent from devices.c). */
+void export_rules_start(struct usbipd *d);
+void export_rules_reload(struct usbipd *d);
+void export_rules_uevent(struct usbipd *d, struct udev_device *dev);
+void export_rules_free(struct usbipd *d);
 
 /* activation.c: do the service manager's sockets (@count from @first_fd)
  * serve what the settings given in @cfg say?  @cli and @file say where each

@@ -17,7 +17,8 @@ c=$fuzz/corpus
 
 rm -rf "$c"
 mkdir -p "$c"/fuzz-devlist-reply "$c"/fuzz-import-reply "$c"/fuzz-import-request \
-	"$c"/fuzz-vhci-status "$c"/fuzz-record "$c"/fuzz-usbids "$c"/fuzz-config
+	"$c"/fuzz-vhci-status "$c"/fuzz-record "$c"/fuzz-usbids "$c"/fuzz-config \
+	"$c"/fuzz-rules
 
 unhex() { xxd -r -p "$1"; }
 
@@ -221,5 +222,21 @@ printf '[usbipd]\ntimeout=5\n[usbipd\n=value\nkey without equals\n' >"$g/edge-br
 printf '[usbipd]\nallow=1.2.3.4\000/8\ntimeout=5\n' >"$g/edge-nul.conf"
 printf '[usbipd]\r\nallow=1.2.3.4/8\r\ntimeout=inf\r\n' >"$g/edge-crlf.conf"
 printf '[usbipd]\ndevice=\377\376\nallow=\303\n' >"$g/edge-not-utf8.conf"
+
+# ---- export rules (usbip-export-rules(5)): every key, escapes, each error
+g=$c/fuzz-rules
+printf '# export rules\n\nhardware-id=0781:5567\n   serial=AA1234\thardware-id=46D:C077   # the keyboard\npath=pci-0000:00:14.0-usb-0:1.2\nbusid=2-1.3\n' >"$g/good"
+printf 'serial="A B \\"q\\" \\\\ \\x01#"\r\nbusid=1-1' >"$g/escapes"
+printf 'busid=1-1 hardware-id=0781:5567 serial="x y" path=pci-0000:00:14.0-usb-0:1\nbusid=1-1 hardware-id=0781:5567 serial="x y" path=pci-0000:00:14.0-usb-0:1\nbusid=1-2\n' >"$g/all-fields-twice"
+printf 'busid=1-1\nvendor=1\n' >"$g/edge-unknown-key"
+printf 'busid=1-1 busid=1-2\n' >"$g/edge-repeated-key"
+printf 'serial="open\n' >"$g/edge-open-quote"
+printf 'hardware-id=12345:1\n' >"$g/edge-bad-hwid"
+printf 'serial=a\000b\n' >"$g/edge-nul"
+printf '# only a comment, no newline' >"$g/comment-only"
+: >"$g/empty"
+# The line limit (4096 bytes without the newline), and one byte over it.
+{ printf 'busid=1-1'; head -c 4087 /dev/zero | tr '\0' ' '; printf '\nserial=x\n'; } >"$g/edge-line-4096"
+{ printf 'busid=1-1'; head -c 4088 /dev/zero | tr '\0' ' '; printf '\n'; } >"$g/edge-line-4097"
 
 du -sh "$c"/*

@@ -29,7 +29,7 @@ srcdir=$(cd "$(dirname "$0")" && pwd)
 case $mode in fuzz|regress) ;; *) echo "$0: mode must be fuzz or regress" >&2; exit 2 ;; esac
 case $seconds in ''|*[!0-9]*) echo "$0: SECONDS must be a number" >&2; exit 2 ;; esac
 
-all_targets="fuzz-devlist-reply fuzz-import-reply fuzz-import-request fuzz-vhci-status fuzz-record fuzz-usbids fuzz-config"
+all_targets="fuzz-devlist-reply fuzz-import-reply fuzz-import-request fuzz-vhci-status fuzz-record fuzz-usbids fuzz-config fuzz-rules"
 targets=${*:-$all_targets}
 
 # Longest input worth trying, per target.
@@ -42,6 +42,7 @@ max_len() {
 	fuzz-record) echo 2048 ;;		# host (1024) + service + bus id, and more
 	fuzz-usbids) echo 8192 ;;
 	fuzz-config) echo 4096 ;;		# a generous usbipd.conf
+	fuzz-rules) echo 9000 ;;		# two lines of the 4096-byte maximum, and more
 	*) echo 4096 ;;
 	esac
 }
