@@ -41,9 +41,11 @@ fi
 # state file in the state dir, and `usbip port` marks its ports "supervised").
 # The two sticks share 46f4:0001: the high-speed one is unplugged meanwhile.
 SEL="-i 46f4:0001"
-p_bind() { run $T/usbip bind --persist $SEL; }
+# One rules file for both sides, outside the installed sysconfdir.
+export USBIP_EXPORT_RULES=/tmp/usbip-rules/export.rules
+p_bind() { mkdir -p /tmp/usbip-rules; run $T/usbip bind --persist $SEL; }
 p_attach() { run $T/usbip attach --persistent -r 127.0.0.1 $SEL; }
-p_usbipd() { start_usbipd $T; }
+p_usbipd() { start_usbipd $T --rules "$USBIP_EXPORT_RULES"; }
 # everything persistence leaves behind: supervisors, rules, state
 p_cleanup() {
 	_p=$(pidof usbip); [ -n "$_p" ] && kill $_p 2>/dev/null
