@@ -138,7 +138,7 @@ static int consider(struct usbipd *d, struct udev_device *dev)
 	default:
 		err("cannot bind %s by rule %s:%u: %s%s", busid, er->name, line, strerror(-r),
 		    r == -EROFS ? " (a service sandbox keeps /sys/bus/usb/drivers read-only: "
-		    "see EXPORT RULES in usbipd(8))" : "");
+		    "allow it with ReadWritePaths=, as usbipd.service does)" : "");
 		break;
 	}
 	return USBIP_MATCH_YES;

@@ -36,9 +36,9 @@ if grep -q '^ReadWritePaths=.*/run' "$svc"; then
 else
 	ok "no write access to all of /run"
 fi
-check "/sys read-only but the device attributes (usbip_sockfd)" \
+check "/sys read-only but the device attributes (usbip_sockfd) and the USB drivers (export rules)" \
 	bash -c "grep -qx 'ProtectKernelTunables=yes' '$svc' &&
-		 grep -qx 'ReadWritePaths=/sys/devices' '$svc'"
+		 grep -qx 'ReadWritePaths=/sys/devices /sys/bus/usb/drivers /sys/bus/usb/drivers_probe' '$svc'"
 # The score of systemd's own checklist, offline (0-10, lower is better):
 # 4.2 before this hardening, 1.6 with it.
 security=$(systemd-analyze security --offline=yes --threshold=20 "$dir/usbipd.service" 2>&1)
