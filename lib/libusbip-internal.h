@@ -3,6 +3,7 @@
 #define LIBUSBIP_INTERNAL_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 #include <syslog.h>
 #include <libudev.h>
 
@@ -50,6 +51,16 @@ int udev_attr_ulong(struct udev_device *d, const char *attr, int base,
 /* Writes all @len bytes of @buf to @fd (short writes and EINTR retried);
  * 0 or -errno. */
 int write_all(int fd, const char *buf, size_t len);
+/*
+ * Replaces @name in directory @dfd by @alen bytes of @a then @blen of @b,
+ * with @mode: written to a temporary file beside it (O_EXCL, O_NOFOLLOW),
+ * then renamed over it, so a reader sees the old file or the new, never a
+ * part.  @durable: fsync before the rename (configuration must survive a
+ * crash; a port record describes the running kernel and need not).
+ * Returns 0 or -errno; the temporary file never stays behind.
+ */
+int file_replace_at(int dfd, const char *name, mode_t mode, const char *a, size_t alen,
+		    const char *b, size_t blen, bool durable);
 /* Copies src into a fixed field, always NUL-terminated; false if cut. */
 bool copy_field(char *dst, size_t size, const char *src);
 

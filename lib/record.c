@@ -104,38 +104,6 @@ fail:
 	return r;
 }
 
-/* Writes @line to a new temporary file in @dfd and renames it over @name:
- * a reader sees the old record or the new one, never a part of either. */
-static int replace_file(int dfd, const char *name, const char *line, size_t len)
-{
-	char tmp[64];
-	int fd, r;
-
-	snprintf(tmp, sizeof(tmp), ".%s.%ld", name, (long)getpid());
-	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0 && errno == EEXIST) {
-		/* Left by a process of the same pid that died mid-write. */
-		unlinkat(dfd, tmp, 0);
-		fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-			    0644);
-	}
-	if (fd < 0)
-		return -errno;
-	/* 0644 whatever the umask: `usbip port` reads it, nothing runs it. */
-	r = fchmod(fd, 0644) < 0 ? -errno : 0;
-	/* No fsync: a record describes the running kernel's ports and means
-	 * nothing after a crash; the rename alone keeps readers from halves. */
-	if (!r)
-		r = write_all(fd, line, len);
-	if (close(fd) < 0 && !r && errno != EINTR)
-		r = -errno;
-	if (!r && renameat(dfd, tmp, dfd, name) < 0)
-		r = -errno;
-	if (r < 0)
-		unlinkat(dfd, tmp, 0);
-	return r;
-}
-
 /* Replaces <state dir>/@name by @len bytes of @text, refusing a symbolic
  * link in its place: the one writer of every file in the state directory. */
 static int state_write(struct usbip_ctx *ctx, const char *name, const char *text, size_t len)
@@ -151,7 +119,9 @@ static int state_write(struct usbip_ctx *ctx, const char *name, const char *text
 		    strncmp(name, "port", 4) ? "state file" : "port record");
 		r = -ELOOP;
 	} else {
-		r = replace_file(dfd, name, text, len);
+		/* 0644: `usbip port` reads it; not durable: a record means
+		 * nothing after a crash, the rename alone keeps readers from halves. */
+		r = file_replace_at(dfd, name, 0644, text, len, "", 0, false);
 	}
 	close(dfd);
 	return r;
@@ -257,7 +227,7 @@ USBIP_EXPORT int usbip_record_remove(struct usbip_ctx *ctx, uint32_t port)
 }
 
 /* Names of other state files: a plain name, never a path nor hidden (the
- * temporary files of replace_file start with a dot), nor a port record. */
+ * temporary files of file_replace_at start with a dot), nor a port record. */
 static bool state_name_ok(const char *name)
 {
 	size_t n = strnlen(name, USBIP_STATE_NAME_MAX + 1);

@@ -600,38 +600,6 @@ static int lock_dir(const char *path, const char **base)
 	return dfd;
 }
 
-/* Writes @a then @b to a temporary file in @dfd and renames it over @name,
- * with @mode: a reader (usbipd) sees the old file or the new, never half. */
-static int replace_rules(int dfd, const char *name, mode_t mode, const char *a, size_t alen,
-			 const char *b, size_t blen)
-{
-	char tmp[NAME_MAX + 1];
-	int fd, r, n;
-
-	n = snprintf(tmp, sizeof(tmp), ".%s.%ld", name, (long)getpid());
-	if (n < 0 || (size_t)n >= sizeof(tmp))
-		return -ENAMETOOLONG;
-	unlinkat(dfd, tmp, 0);	/* left by a process of our pid that died */
-	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	r = fchmod(fd, mode) < 0 ? -errno : 0;
-	if (!r)
-		r = write_all(fd, a, alen);
-	if (!r)
-		r = write_all(fd, b, blen);
-	/* Unlike a port record, a rule must survive a crash: it is configuration. */
-	if (!r && fsync(fd) < 0)
-		r = -errno;
-	if (close(fd) < 0 && !r && errno != EINTR)
-		r = -errno;
-	if (!r && renameat(dfd, tmp, dfd, name) < 0)
-		r = -errno;
-	if (r < 0)
-		unlinkat(dfd, tmp, 0);
-	return r;
-}
-
 /*
  * Reads and checks the current file under the lock: *@text (may be NULL
  * when absent), its length and mode.  A broken file is not rewritten: the
@@ -708,7 +676,8 @@ USBIP_EXPORT int usbip_rules_add(struct usbip_ctx *ctx, const char *path,
 		n++;
 	}
 	pre = len;
-	r = replace_rules(dfd, name, mode, text ? text : "", pre, line, (size_t)n);
+	/* Durable: unlike a port record, a rule is configuration. */
+	r = file_replace_at(dfd, name, mode, text ? text : "", pre, line, (size_t)n, true);
 out:
 	usbip_rules_free(rules);
 	free(text);
@@ -760,7 +729,7 @@ USBIP_EXPORT int usbip_rules_remove(struct usbip_ctx *ctx, const char *path,
 		}
 		p += take;
 	}
-	r = found ? replace_rules(dfd, name, mode, out, olen, "", 0) : -ENOENT;
+	r = found ? file_replace_at(dfd, name, mode, out, olen, "", 0, true) : -ENOENT;
 out:
 	free(out);
 	free(text);

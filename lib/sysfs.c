@@ -2,10 +2,12 @@
 /* Small helpers for reading and writing sysfs attribute files. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "libusbip-internal.h"
@@ -123,4 +125,34 @@ int write_all(int fd, const char *buf, size_t len)
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+int file_replace_at(int dfd, const char *name, mode_t mode, const char *a, size_t alen,
+		    const char *b, size_t blen, bool durable)
+{
+	char tmp[NAME_MAX + 1];
+	int fd, r, n;
+
+	n = snprintf(tmp, sizeof(tmp), ".%s.%ld", name, (long)getpid());
+	if (n < 0 || (size_t)n >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	unlinkat(dfd, tmp, 0);	/* left by a process of our pid that died mid-write */
+	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	/* @mode whatever the umask. */
+	r = fchmod(fd, mode) < 0 ? -errno : 0;
+	if (!r)
+		r = write_all(fd, a, alen);
+	if (!r)
+		r = write_all(fd, b, blen);
+	if (!r && durable && fsync(fd) < 0)
+		r = -errno;
+	if (close(fd) < 0 && !r && errno != EINTR)
+		r = -errno;
+	if (!r && renameat(dfd, tmp, dfd, name) < 0)
+		r = -errno;
+	if (r < 0)
+		unlinkat(dfd, tmp, 0);
+	return r;
 }
