@@ -27,7 +27,7 @@ from gi.repository import UMockdev  # noqa: E402
 
 usbipd = real_binary(USBIPD)
 usbip = real_binary(USBIP)
-PORT = 13281
+PORT = 13292          # no other test uses it: they run in parallel
 USB1 = "/sys/devices/pci0000:00/0000:00:14.0/usb1"
 USB3 = "/sys/devices/platform/vhci_hcd.0/usb3"
 
