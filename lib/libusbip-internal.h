@@ -64,6 +64,9 @@ int file_replace_at(int dfd, const char *name, mode_t mode, const char *a, size_
 /* Copies src into a fixed field, always NUL-terminated; false if cut. */
 bool copy_field(char *dst, size_t size, const char *src);
 
+/* selector.c: the value of hex digit @c, or -1. */
+int hex_digit(int c);
+
 /* array.c */
 /*
  * Makes room for @need elements of @size bytes in the malloc'ed *@array,

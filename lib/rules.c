@@ -21,10 +21,14 @@
 
 #include "libusbip-internal.h"
 
+struct rule {
+	struct usbip_selector sel;
+	unsigned line;			/* in the file, for messages */
+};
+
 struct usbip_rules {
-	size_t count;
-	struct usbip_selector *sel;
-	unsigned *line;
+	size_t count, cap;
+	struct rule *rule;
 };
 
 /* A file bigger than every allowed line of every allowed rule is not one. */
@@ -33,17 +37,6 @@ struct usbip_rules {
 static bool is_space(int c)
 {
 	return c == ' ' || c == '\t' || c == '\r';
-}
-
-static int hex_digit(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /*
@@ -217,22 +210,20 @@ USBIP_EXPORT void usbip_rules_free(struct usbip_rules *rules)
 {
 	if (!rules)
 		return;
-	free(rules->sel);
-	free(rules->line);
+	free(rules->rule);
 	free(rules);
 }
 
 /* Adds a rule; -ENOMEM or -E2BIG past USBIP_RULES_MAX. */
 static int rules_append(struct usbip_rules *r, const struct usbip_selector *sel,
-			unsigned line, size_t *cap_sel, size_t *cap_line)
+			unsigned line)
 {
 	if (r->count >= USBIP_RULES_MAX)
 		return -E2BIG;
-	if (ARRAY_RESERVE(r->sel, *cap_sel, r->count + 1) < 0 ||
-	    ARRAY_RESERVE(r->line, *cap_line, r->count + 1) < 0)
+	if (ARRAY_RESERVE(r->rule, r->cap, r->count + 1) < 0)
 		return -ENOMEM;
-	r->sel[r->count] = *sel;
-	r->line[r->count] = line;
+	r->rule[r->count].sel = *sel;
+	r->rule[r->count].line = line;
 	r->count++;
 	return 0;
 }
@@ -262,7 +253,6 @@ static int parse_text(const char *text, size_t len, struct usbip_rules **out,
 {
 	const char *p = text, *end = text + len;
 	struct usbip_rules *r = calloc(1, sizeof(*r));
-	size_t cap_sel = 0, cap_line = 0;
 	unsigned line = 0;
 	const char *dummy;
 	int ret = 0;
@@ -284,7 +274,7 @@ static int parse_text(const char *text, size_t len, struct usbip_rules **out,
 		if (ret == 0)
 			ret = parse_line(p, eol, &sel, why);
 		if (ret == 1) {
-			ret = rules_append(r, &sel, line, &cap_sel, &cap_line);
+			ret = rules_append(r, &sel, line);
 			if (ret == -E2BIG)
 				*why = "too many rules";
 		}
@@ -323,8 +313,8 @@ USBIP_EXPORT const struct usbip_selector *usbip_rules_get(const struct usbip_rul
 	if (!rules || i >= rules->count)
 		return NULL;
 	if (line)
-		*line = rules->line[i];
-	return &rules->sel[i];
+		*line = rules->rule[i].line;
+	return &rules->rule[i].sel;
 }
 
 USBIP_EXPORT const struct usbip_selector *
@@ -334,14 +324,14 @@ usbip_rules_match(const struct usbip_rules *rules, const struct usbip_device_ide
 	int best = USBIP_MATCH_NO;
 
 	for (size_t i = 0; rules && i < rules->count; i++) {
-		int m = usbip_selector_match(&rules->sel[i], id);
+		int m = usbip_selector_match(&rules->rule[i].sel, id);
 
 		if (m == USBIP_MATCH_YES) {
 			if (line)
-				*line = rules->line[i];
+				*line = rules->rule[i].line;
 			if (match)
 				*match = m;
-			return &rules->sel[i];
+			return &rules->rule[i].sel;
 		}
 		if (m == USBIP_MATCH_UNKNOWN)
 			best = m;
@@ -663,7 +653,7 @@ USBIP_EXPORT int usbip_rules_add(struct usbip_ctx *ctx, const char *path,
 	if (r < 0)
 		goto out;
 	for (size_t i = 0; i < rules->count; i++)
-		if (usbip_rules_equal(&rules->sel[i], sel))
+		if (usbip_rules_equal(&rules->rule[i].sel, sel))
 			r = -EEXIST;
 	if (!r && rules->count >= USBIP_RULES_MAX)
 		r = -E2BIG;

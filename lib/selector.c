@@ -9,6 +9,17 @@
 
 #include "libusbip-internal.h"
 
+int hex_digit(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 /* 1 to 4 hex digits, the whole of [s, end). */
 static int parse_hex16(const char *s, const char *end, uint16_t *out)
 {
@@ -17,15 +28,9 @@ static int parse_hex16(const char *s, const char *end, uint16_t *out)
 	if (end - s < 1 || end - s > 4)
 		return -EINVAL;
 	for (; s < end; s++) {
-		int c = (unsigned char)*s, d;
+		int d = hex_digit((unsigned char)*s);
 
-		if (c >= '0' && c <= '9')
-			d = c - '0';
-		else if (c >= 'a' && c <= 'f')
-			d = c - 'a' + 10;
-		else if (c >= 'A' && c <= 'F')
-			d = c - 'A' + 10;
-		else
+		if (d < 0)
 			return -EINVAL;
 		v = v * 16 + (unsigned)d;
 	}

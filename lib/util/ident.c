@@ -19,9 +19,17 @@ int local_ident_get(struct usbip_ctx *ctx, const char *busid, const char *vid,
 	snprintf(ids, sizeof(ids), "%.4s:%.4s", vid, pid);
 	if (usbip_hardware_id_parse(ids, &out->id.vendor, &out->id.product) < 0)
 		return -EINVAL;
-	if (usbip_local_ident(ctx, busid, out->serial, out->path) == -ENODEV)
+	switch (usbip_local_ident(ctx, busid, out->serial, out->path)) {
+	case 0:
+		out->id.serial = out->serial;
+		break;
+	case -ENAMETOOLONG:
+		/* One was cut to fit: a cut serial compared whole could match
+		 * wrongly, so it counts as not known. */
+		return 0;
+	default:
 		return -ENODEV;
-	out->id.serial = out->serial;
+	}
 	out->id.path = out->path[0] ? out->path : NULL;
 	return 0;
 }

@@ -14,10 +14,11 @@ struct local_ident {
 
 /*
  * Describes local USB device @busid, whose sysfs idVendor and idProduct are
- * @vid and @pid (text, as read): ids, serial ("" for none) and physical port
- * (NULL while udev has not given its ID_PATH).  Returns 0, or -EINVAL for
- * ids that are not hex, -ENODEV for a device gone.  usbipd and usbip list -l
- * match the rules on exactly this.
+ * @vid and @pid (text, as read): ids, serial ("" for none; NULL, not known,
+ * when it was too long to keep whole) and physical port (NULL while udev has
+ * not given its ID_PATH).  Returns 0, or -EINVAL for ids that are not hex,
+ * -ENODEV for a device gone.  usbipd's rules and usbip's selectors (bind,
+ * unbind, list -l) match local devices on exactly this.
  */
 int local_ident_get(struct usbip_ctx *ctx, const char *busid, const char *vid,
 		    const char *pid, struct local_ident *out);
