@@ -62,6 +62,21 @@ static inline struct usbip_ctx *fuzz_ctx_new(void)
 	return ctx;
 }
 
+/*
+ * A new private directory for the files a target writes, in $TMPDIR, else
+ * in memory (/dev/shm: each input may rewrite a file with fsync, which on a
+ * disk runs a few hundred times a second), else /tmp.  Fills @dir.
+ */
+static inline void fuzz_tmpdir(const char *name, char *dir, size_t size)
+{
+	const char *tmp = getenv("TMPDIR");
+
+	if (!tmp || !*tmp)
+		tmp = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+	snprintf(dir, size, "%s/%s.XXXXXX", tmp, name);
+	FUZZ_CHECK(mkdtemp(dir) != NULL);
+}
+
 /* Makes the file open at @fd hold exactly @data: the input as a file. */
 static inline void fuzz_write_file(int fd, const uint8_t *data, size_t size)
 {

@@ -22,11 +22,7 @@ static void cleanup(void)
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	const char *tmp = getenv("TMPDIR");
-
-	snprintf(state_dir, sizeof(state_dir), "%s/fuzz-record.XXXXXX",
-		 tmp && *tmp ? tmp : "/tmp");
-	FUZZ_CHECK(mkdtemp(state_dir) != NULL);
+	fuzz_tmpdir("fuzz-record", state_dir, sizeof(state_dir));
 	snprintf(record_file, sizeof(record_file), "%s/port7", state_dir);
 	atexit(cleanup);
 	ctx = fuzz_ctx_new();

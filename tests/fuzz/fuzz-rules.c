@@ -15,8 +15,6 @@
 #include <fcntl.h>
 #include <limits.h>
 
-#include <unistd.h>
-
 #include "fuzz-common.h"
 
 static struct usbip_ctx *ctx;
@@ -30,16 +28,9 @@ static void cleanup(void)
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	const char *tmp = getenv("TMPDIR");
-
 	(void)argc;
 	(void)argv;
-	/* Each input rewrites the file with fsync: in memory that runs at some
-	 * thousands a second, on a disk at a few hundred. */
-	if (!tmp || !*tmp)
-		tmp = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
-	snprintf(dir, sizeof(dir), "%s/fuzz-rules.XXXXXX", tmp);
-	FUZZ_CHECK(mkdtemp(dir) != NULL);
+	fuzz_tmpdir("fuzz-rules", dir, sizeof(dir));
 	snprintf(file, sizeof(file), "%s/export.rules", dir);
 	atexit(cleanup);
 	ctx = fuzz_ctx_new();
