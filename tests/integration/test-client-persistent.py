@@ -289,11 +289,10 @@ if pid:
 st = state(pid)
 tap(st.get("state") == "attached" and st.get("port") == "1", "forked: state file written before it returns",
     repr(st))
-# KNOWN ISSUE (open): a port freed within about a second of the forked
-# supervisor taking over was not re-attached on a quiet machine; under load it
-# was.  The pause keeps this check about the steady state until that race is
-# understood (issue 9 note).
-time.sleep(2)
+# The fake kernel takes the attach file's content up to 20 ms after the
+# write (the real one before the write returns): freeing the port earlier
+# would free a port not yet taken, and the first attach would then land on it.
+wait_for(lambda: kernel.attached == [1], 5)
 kernel.free(1)
 ok = wait_for(lambda: kernel.attached == [1, 1], 10)
 tap(ok, "forked: re-attaches too", repr(kernel.attached))
