@@ -42,7 +42,7 @@ static int import(struct usbip_cli *cli, struct usbip_vhci *vhci, const char *ho
 		close(fd);
 		return -1;
 	}
-	port = usbip_vhci_attach(vhci, fd, dev.busnum << 16 | (dev.devnum & 0xffff), dev.speed);
+	port = usbip_vhci_attach(vhci, fd, cli_devid(&dev), dev.speed);
 	/* On success the kernel holds its own reference to the socket. */
 	close(fd);
 	if (port < 0) {
@@ -55,8 +55,7 @@ static int import(struct usbip_cli *cli, struct usbip_vhci *vhci, const char *ho
 	return port;
 }
 
-/* Notes where port @port came from, for `usbip port`. */
-static void record(struct usbip_cli *cli, int port, const char *host, const char *busid)
+void attach_record(struct usbip_cli *cli, int port, const char *host, const char *busid)
 {
 	struct usbip_record rec;
 	char shown[ESCAPED_SIZE(USBIP_BUSID_SIZE)];
@@ -100,7 +99,7 @@ static int attach(struct usbip_cli *cli, const char *host, const char *busid)
 	usbip_vhci_close(vhci);
 	if (port < 0)
 		return -1;
-	record(cli, port, host, busid);
+	attach_record(cli, port, host, busid);
 	return 0;
 }
 
@@ -221,7 +220,7 @@ int attach_selected(struct usbip_cli *cli, const char *host, const struct usbip_
 		 * tells its own. */
 		r = sel->serial[0] ? imported_serial(cli, vhci, port, serial) : 0;
 		if (!sel->serial[0] || (r == 0 && !strcmp(serial, sel->serial))) {
-			record(cli, port, host, b);
+			attach_record(cli, port, host, b);
 			break;
 		}
 		escape_text(busid, sizeof(busid), b);

@@ -117,16 +117,24 @@ static int bind_one(struct usbip_cli *cli, const char *busid)
 	return bind_report(busid, usbip_bind(cli->ctx, busid));
 }
 
-/* bind --persist of a device a stored rule covers: bound already is fine. */
-static int bind_covered(struct usbip_cli *cli, const char *busid)
+/* usbip_bind()'s result @r for a device a stored rule covers: bound
+ * already, or absent now (usbipd binds it when it appears), is fine. */
+static int bind_covered_report(const char *busid, int r)
 {
-	int r = usbip_bind(cli->ctx, busid);
-
 	if (r == -EALREADY) {
 		info("device on busid %s is already bound to usbip-host", busid);
 		return 0;
 	}
+	if (r == -ENODEV) {
+		info("no device on busid %s now: usbipd binds it when it appears", busid);
+		return 0;
+	}
 	return bind_report(busid, r);
+}
+
+static int bind_covered(struct usbip_cli *cli, const char *busid)
+{
+	return bind_covered_report(busid, usbip_bind(cli->ctx, busid));
 }
 
 /* Reports usbip_unbind()'s result @r for @busid; 0 or -1. */
@@ -206,16 +214,19 @@ static int bind_run(struct usbip_cli *cli, int argc, char *argv[])
 {
 	struct usbip_selector sel = { 0 };
 	bool all = false, persist = false;
-	int rc, r = parse_args(argc, argv, bind_usage, &sel, &all, &persist);
+	int r = parse_args(argc, argv, bind_usage, &sel, &all, &persist);
 
 	if (r <= 0)
 		return r;
 	/* -b alone acts as it always did, device or not. */
 	if (!select_wanted(&sel)) {
 		r = usbip_bind(cli->ctx, sel.busid);
-		if (persist && (rc = persist_after_bind(cli, sel.busid, r)) <= 0)
-			return rc;
-		return bind_report(sel.busid, r);
+		/* A hub, an interface, a device behind vhci_hcd: no rule either. */
+		if (!persist || (r < 0 && r != -ENODEV && r != -EALREADY))
+			return bind_report(sel.busid, r);
+		if (persist_add(cli, &sel) < 0)
+			return -1;
+		return bind_covered_report(sel.busid, r);
 	}
 	if (!persist)
 		return run_selected(cli, &sel, all, false, bind_one);
@@ -236,7 +247,7 @@ static int unbind_run(struct usbip_cli *cli, int argc, char *argv[])
 		if (!persist)
 			return unbind_one(cli, sel.busid);
 		/* The rule goes first, so usbipd does not bind the device again. */
-		if ((rc = persist_before_unbind(cli, sel.busid)) == -1)
+		if ((rc = persist_remove(cli, &sel)) == -1)
 			return -1;
 		return unbind_uncovered(cli, sel.busid) < 0 ? -1 : rc;
 	}

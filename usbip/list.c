@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "usbip.h"
+#include "util/ident.h"
 
 static void usage(void)
 {
@@ -99,59 +100,39 @@ static void print_device(struct usbip_cli *cli, bool parsable, const char *busid
 	printf("\n");
 }
 
-/* list -l with -i/--serial: the devices select_local() picks, printed
- * the same way. */
-static int list_local_selected(struct usbip_cli *cli, bool parsable,
-			       const struct usbip_selector *sel)
-{
-	struct select_match *m;
-	struct usbip_rules *rules;
-	char what[SELECT_SHOWN_SIZE], note[64];
-	int n = select_local(cli->ctx, sel, &m);
-
-	if (n < 0)
-		return -1;
-	if (n == 0)
-		info("no device matches %s", select_shown(sel, what, sizeof(what)));
-	rules = parsable || n == 0 ? NULL : persist_rules_load(cli);
-	for (int i = 0; i < n; i++) {
-		struct usbip_local_device dev = { 0 };
-
-		memcpy(dev.busid, m[i].busid, sizeof(dev.busid));
-		snprintf(dev.idVendor, sizeof(dev.idVendor), "%04x", m[i].vendor);
-		snprintf(dev.idProduct, sizeof(dev.idProduct), "%04x", m[i].product);
-		print_device(cli, parsable, dev.busid, dev.idVendor, dev.idProduct,
-			     persist_rule_note(cli, rules, &dev, note, sizeof(note)));
-	}
-	usbip_rules_free(rules);
-	free(m);
-	return 0;
-}
-
 static int list_local(struct usbip_cli *cli, bool parsable, const struct usbip_selector *sel)
 {
 	struct usbip_local_device *devs;
 	struct usbip_rules *rules;
-	size_t n;
-	char note[64];
-	int r;
-
-	if (select_wanted(sel))
-		return list_local_selected(cli, parsable, sel);
-	r = usbip_list_local(cli->ctx, &devs, &n);
+	char note[64], what[SELECT_SHOWN_SIZE];
+	bool selecting = select_wanted(sel);
+	size_t n, shown = 0;
+	int r = usbip_list_local(cli->ctx, &devs, &n);
 
 	/* Which devices an export rule covers: a line more under those only. */
 	rules = parsable ? NULL : persist_rules_load(cli);
 	/* Like the kernel's tool, show what was read before a faulty device. */
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
+		struct local_ident li;
+		bool known = (selecting || usbip_rules_count(rules)) &&
+			     local_ident_get(cli->ctx, devs[i].busid, devs[i].idVendor,
+					     devs[i].idProduct, &li) == 0;
+
+		/* -i/--serial: only the devices they select (as bind does). */
+		if (selecting && (!known || usbip_selector_match(sel, &li.id) != USBIP_MATCH_YES))
+			continue;
 		print_device(cli, parsable, devs[i].busid, devs[i].idVendor, devs[i].idProduct,
-			     persist_rule_note(cli, rules, &devs[i], note, sizeof(note)));
+			     known ? persist_rule_note(rules, &li.id, note, sizeof(note)) : NULL);
+		shown++;
+	}
 	usbip_rules_free(rules);
 	usbip_local_list_free(devs);
 	if (r < 0) {
 		err("problem getting device attributes: %s", strerror(-r));
 		return -1;
 	}
+	if (selecting && !shown)
+		info("no device matches %s", select_shown(sel, what, sizeof(what)));
 	return 0;
 }
 

@@ -12,7 +12,6 @@
 #include <string.h>
 
 #include "usbip.h"
-#include "util/ident.h"
 
 #define DEFAULT_RULES SYSCONFDIR "/usbip/export.rules"
 
@@ -110,50 +109,13 @@ struct usbip_rules *persist_rules_load(struct usbip_cli *cli)
 	return rules;
 }
 
-const char *persist_rule_note(struct usbip_cli *cli, const struct usbip_rules *rules,
-			      const struct usbip_local_device *dev, char *buf, size_t size)
+const char *persist_rule_note(const struct usbip_rules *rules,
+			      const struct usbip_device_ident *id, char *buf, size_t size)
 {
-	struct local_ident li;
 	unsigned line;
 
-	if (!usbip_rules_count(rules) ||
-	    local_ident_get(cli->ctx, dev->busid, dev->idVendor, dev->idProduct, &li) < 0 ||
-	    !usbip_rules_match(rules, &li.id, &line, NULL))
+	if (!usbip_rules_match(rules, id, &line, NULL))
 		return NULL;
 	snprintf(buf, size, "export rule: %s:%u", rules_name(), line);
 	return buf;
-}
-
-/* The rule `bind --persist -b BUSID` stores: that bus id. */
-static void busid_selector(const char *busid, struct usbip_selector *sel)
-{
-	memset(sel, 0, sizeof(*sel));
-	snprintf(sel->busid, sizeof(sel->busid), "%s", busid);
-}
-
-int persist_after_bind(struct usbip_cli *cli, const char *busid, int r)
-{
-	struct usbip_selector sel;
-
-	/* A hub, an interface, a device behind vhci_hcd: no rule either. */
-	if (r < 0 && r != -ENODEV && r != -EALREADY)
-		return 1;
-	busid_selector(busid, &sel);
-	if (persist_add(cli, &sel) < 0)
-		return -1;
-	if (r == 0)
-		info("bind device on busid %s: complete", busid);
-	else if (r == -EALREADY)
-		info("device on busid %s is already bound to usbip-host", busid);
-	else
-		info("no device on busid %s now: usbipd binds it when it appears", busid);
-	return 0;
-}
-
-int persist_before_unbind(struct usbip_cli *cli, const char *busid)
-{
-	struct usbip_selector sel;
-
-	busid_selector(busid, &sel);
-	return persist_remove(cli, &sel);
 }

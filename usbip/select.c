@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "usbip.h"
+#include "util/ident.h"
 
 bool select_option(struct usbip_selector *sel, int opt, const char *arg)
 {
@@ -58,19 +59,6 @@ const char *select_shown(const struct usbip_selector *sel, char *buf, size_t siz
 	return escape_text(buf, size, usbip_selector_str(sel, text, sizeof(text)));
 }
 
-/* sysfs idVendor/idProduct text: 4 hex digits (usbip_list_local checked
- * nothing more than that they exist). */
-static bool parse_id_text(const char *s, uint16_t *out)
-{
-	char *end;
-	unsigned long v = strtoul(s, &end, 16);
-
-	if (end == s || *end || v > 0xffff)
-		return false;
-	*out = (uint16_t)v;
-	return true;
-}
-
 int select_local(struct usbip_ctx *ctx, const struct usbip_selector *sel,
 		 struct select_match **out)
 {
@@ -95,28 +83,22 @@ int select_local(struct usbip_ctx *ctx, const struct usbip_selector *sel,
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct select_match *c = &m[count];
-		char path[USBIP_PATH_SIZE];
-		struct usbip_device_ident id = { .busid = devs[i].busid };
+		struct local_ident li;
 
-		if (!parse_id_text(devs[i].idVendor, &id.vendor) ||
-		    !parse_id_text(devs[i].idProduct, &id.product)) {
+		/* Unreadable ids, a device gone meanwhile: not selected. */
+		if (local_ident_get(ctx, devs[i].busid, devs[i].idVendor, devs[i].idProduct,
+				    &li) < 0) {
 			dbg("%s: unreadable idVendor/idProduct, skipped", devs[i].busid);
 			continue;
 		}
-		/* A device that went away meanwhile (-ENODEV) is not selected;
-		 * a serial cut to fit (-ENAMETOOLONG) cannot be compared. */
-		if (usbip_local_ident(ctx, devs[i].busid, c->serial, path) < 0)
-			continue;
-		id.serial = c->serial;
-		/* Everything of a local device is known: UNKNOWN cannot come back,
-		 * and would not be a match. */
-		id.path = path;
-		if (usbip_selector_match(sel, &id) != USBIP_MATCH_YES)
+		/* UNKNOWN (a serial too long to compare) is not a match. */
+		if (usbip_selector_match(sel, &li.id) != USBIP_MATCH_YES)
 			continue;
 		memcpy(c->busid, devs[i].busid, sizeof(c->busid));
-		c->vendor = id.vendor;
-		c->product = id.product;
-		c->serial_known = true;
+		c->vendor = li.id.vendor;
+		c->product = li.id.product;
+		c->serial_known = li.id.serial != NULL;
+		memcpy(c->serial, li.serial, sizeof(c->serial));
 		count++;
 	}
 	usbip_local_list_free(devs);
@@ -128,30 +110,27 @@ int select_local(struct usbip_ctx *ctx, const struct usbip_selector *sel,
 	return (int)count;
 }
 
-int select_remote(struct usbip_ctx *ctx, const char *host, const char *port,
-		  int timeout_ms, const struct usbip_selector *sel,
-		  struct usbip_devlist *out)
+int select_candidates(struct usbip_ctx *ctx, const char *host, const char *port,
+		      int timeout_ms, const struct usbip_selector *sel,
+		      struct usbip_devlist *out, bool *connected)
 {
 	struct usbip_devlist list;
-	char shown[ESCAPED_SIZE(USBIP_RECORD_HOST_MAX)];
 	size_t kept = 0;
 	int fd, r;
 
 	out->ndev = 0;
 	out->devs = NULL;
+	if (connected)
+		*connected = false;
 	fd = usbip_net_connect(ctx, host, port, timeout_ms);
-	if (fd < 0) {
-		err("could not connect to %s:%s: %s", escape_text(shown, sizeof(shown), host),
-		    port, usbip_strerror(fd));
-		return -1;
-	}
+	if (fd < 0)
+		return fd;
+	if (connected)
+		*connected = true;
 	r = usbip_request_devlist(ctx, fd, usbip_now_ms() + timeout_ms, &list);
 	close(fd);
-	if (r < 0) {
-		err("could not get the device list of %s: %s",
-		    escape_text(shown, sizeof(shown), host), usbip_strerror(r));
-		return -1;
-	}
+	if (r < 0)
+		return r;
 	/* Keep the candidates in place, in the server's order. */
 	for (size_t i = 0; i < list.ndev; i++) {
 		const struct usbip_device *d = &list.devs[i];
@@ -170,6 +149,25 @@ int select_remote(struct usbip_ctx *ctx, const char *host, const char *port,
 		usbip_devlist_free(&list);
 	*out = list;
 	return (int)kept;
+}
+
+int select_remote(struct usbip_ctx *ctx, const char *host, const char *port,
+		  int timeout_ms, const struct usbip_selector *sel,
+		  struct usbip_devlist *out)
+{
+	char shown[ESCAPED_SIZE(USBIP_RECORD_HOST_MAX)];
+	bool connected;
+	int n = select_candidates(ctx, host, port, timeout_ms, sel, out, &connected);
+
+	if (n >= 0)
+		return n;
+	if (!connected)
+		err("could not connect to %s:%s: %s", escape_text(shown, sizeof(shown), host),
+		    port, usbip_strerror(n));
+	else
+		err("could not get the device list of %s: %s",
+		    escape_text(shown, sizeof(shown), host), usbip_strerror(n));
+	return -1;
 }
 
 void select_report_many(struct usbip_ctx *ctx, const struct usbip_selector *sel,

@@ -357,51 +357,36 @@ int supervisor_stop_port(struct usbip_ctx *ctx, uint32_t port)
 /* ------------------------------------------------------------- import */
 
 /*
- * Finds the device @sel names among those @host exports (one DEVLIST).
- * Returns 0 with @out filled, -ENODEV when none matches (or several do and
- * only an unknown field, a serial, could tell them apart), or a connection
- * error.  Not select_remote() (select.c): that one logs and returns -1,
- * while a supervisor needs the cause (unreachable: back off; answered but
- * not exported: poll) and logs one line per try itself.
+ * Finds the device @sel names among those @host exports (one DEVLIST):
+ * the first that matches on every field, else the only candidate when just
+ * an unknown field (a serial) is left to tell.  Returns 0 with @out filled,
+ * -ENODEV when there is none (or several such), or the connection's error.
  */
 static int find_remote(struct usbip_cli *cli, const char *host,
 		       const struct usbip_selector *sel, int timeout_ms, struct usbip_device *out)
 {
 	struct usbip_devlist list;
-	size_t yes = 0, unknown = 0, pick_yes = 0, pick_unknown = 0;
-	int fd, r;
+	int n = select_candidates(cli->ctx, host, cli->port, timeout_ms, sel, &list, NULL);
+	size_t pick = list.ndev;
 
 	memset(out, 0, sizeof(*out));
-	fd = usbip_net_connect(cli->ctx, host, cli->port, timeout_ms);
-	if (fd < 0)
-		return fd;
-	r = usbip_request_devlist(cli->ctx, fd, usbip_now_ms() + timeout_ms, &list);
-	close(fd);
-	if (r < 0)
-		return r;
-	for (size_t i = 0; i < list.ndev; i++) {
-		const struct usbip_device *d = &list.devs[i];
+	if (n < 0)
+		return n;
+	for (size_t i = 0; i < list.ndev && pick == list.ndev; i++) {
 		struct usbip_device_ident id = {
-			.busid = d->busid, .vendor = d->idVendor, .product = d->idProduct,
+			.busid = list.devs[i].busid, .vendor = list.devs[i].idVendor,
+			.product = list.devs[i].idProduct,
 		};
 
-		switch (usbip_selector_match(sel, &id)) {
-		case USBIP_MATCH_YES:
-			if (!yes++)
-				pick_yes = i;
-			break;
-		case USBIP_MATCH_UNKNOWN:
-			if (!unknown++)
-				pick_unknown = i;
-			break;
-		}
+		if (usbip_selector_match(sel, &id) == USBIP_MATCH_YES)
+			pick = i;
 	}
-	if (yes)
-		*out = list.devs[pick_yes];
-	else if (unknown == 1)
-		*out = list.devs[pick_unknown];
+	if (pick == list.ndev && list.ndev == 1)
+		pick = 0;
+	if (pick < list.ndev)
+		*out = list.devs[pick];
 	usbip_devlist_free(&list);
-	return yes || unknown == 1 ? 0 : -ENODEV;
+	return pick < (size_t)n ? 0 : -ENODEV;
 }
 
 /* A server's answer that means "not now" rather than "not there". */
@@ -415,7 +400,6 @@ static enum try_result try_attach(struct sup *s, char *why, size_t size)
 {
 	struct usbip_cli *cli = s->cli;
 	struct usbip_device dev, found;
-	struct usbip_record rec;
 	const char *busid = s->sel.busid;
 	int fd, r, port;
 
@@ -451,7 +435,7 @@ static enum try_result try_attach(struct sup *s, char *why, size_t size)
 		close(fd);
 		return TRY_STOPPED;
 	}
-	port = usbip_vhci_attach(s->vhci, fd, dev.busnum << 16 | (dev.devnum & 0xffff), dev.speed);
+	port = usbip_vhci_attach(s->vhci, fd, cli_devid(&dev), dev.speed);
 	close(fd);
 	if (port < 0) {
 		snprintf(why, size, "%s", port == -EBUSY ? "no free port on vhci_hcd" :
@@ -459,16 +443,9 @@ static enum try_result try_attach(struct sup *s, char *why, size_t size)
 		return TRY_LOCAL;
 	}
 	s->port = port;
-	s->devid = dev.busnum << 16 | (dev.devnum & 0xffff);
+	s->devid = cli_devid(&dev);
 	snprintf(s->busid, sizeof(s->busid), "%s", dev.busid);
-	memset(&rec, 0, sizeof(rec));
-	snprintf(rec.host, sizeof(rec.host), "%s", s->host);
-	snprintf(rec.service, sizeof(rec.service), "%s", cli->port);
-	snprintf(rec.busid, sizeof(rec.busid), "%s", dev.busid);
-	r = usbip_record_write(cli->ctx, (uint32_t)port, &rec);
-	if (r < 0)
-		err("attach %s: record connection for port %d in %s: %s", s->what, port,
-		    usbip_get_state_dir(cli->ctx), strerror(-r));
+	attach_record(cli, port, s->host, dev.busid);
 	return TRY_OK;
 }
 

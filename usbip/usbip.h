@@ -90,6 +90,15 @@ int select_local(struct usbip_ctx *ctx, const struct usbip_selector *sel,
 int select_remote(struct usbip_ctx *ctx, const char *host, const char *port,
 		  int timeout_ms, const struct usbip_selector *sel,
 		  struct usbip_devlist *out);
+/*
+ * select_remote() without messages, for callers that act on the cause (the
+ * persistent-attach supervisor backs off when unreachable, polls when the
+ * server answers): the count, or -errno with *@connected (may be NULL)
+ * telling whether the connection was made.
+ */
+int select_candidates(struct usbip_ctx *ctx, const char *host, const char *port,
+		      int timeout_ms, const struct usbip_selector *sel,
+		      struct usbip_devlist *out, bool *connected);
 
 /*
  * Logs that @n (> 1) devices match @sel: each with bus id, names and
@@ -107,6 +116,14 @@ void select_report_many(struct usbip_ctx *ctx, const struct usbip_selector *sel,
  */
 int attach_selected(struct usbip_cli *cli, const char *host,
 		    const struct usbip_selector *sel);
+/* Notes where vhci port @port came from (a port record), for `usbip port`;
+ * a failure is logged: the device stays attached, only its origin is lost. */
+void attach_record(struct usbip_cli *cli, int port, const char *host, const char *busid);
+/* The "devid" vhci_hcd's attach file takes for @dev: bus and device number. */
+static inline uint32_t cli_devid(const struct usbip_device *dev)
+{
+	return dev->busnum << 16 | (dev->devnum & 0xffff);
+}
 
 /* persist.c: export rules (usbip-export-rules(5)) for bind/unbind --persist
  * and list -l. */
@@ -116,17 +133,11 @@ const char *persist_rules_path(void);
  * (remove: no such rule) or -1, with a message. */
 int persist_add(struct usbip_cli *cli, const struct usbip_selector *sel);
 int persist_remove(struct usbip_cli *cli, const struct usbip_selector *sel);
-/* bind --persist, after usbip_bind() returned @r: stores the rule when the
- * device was bound, already was, or is absent.  Returns 0 or -1 (done,
- * message printed), or 1: not handled, report @r as without --persist. */
-int persist_after_bind(struct usbip_cli *cli, const char *busid, int r);
-/* unbind --persist: removes the rule first (so usbipd does not bind the
- * device again); persist_remove()'s result. */
-int persist_before_unbind(struct usbip_cli *cli, const char *busid);
 /* The rules, or NULL (none, or a broken file, reported). */
 struct usbip_rules *persist_rules_load(struct usbip_cli *cli);
-/* "export rule: export.rules:3" in @buf when a rule covers @dev, else NULL. */
-const char *persist_rule_note(struct usbip_cli *cli, const struct usbip_rules *rules,
-			      const struct usbip_local_device *dev, char *buf, size_t size);
+/* "export rule: export.rules:3" in @buf when a rule covers device @id,
+ * else NULL. */
+const char *persist_rule_note(const struct usbip_rules *rules,
+			      const struct usbip_device_ident *id, char *buf, size_t size);
 
 #endif
