@@ -715,16 +715,37 @@ static void conns_free(struct usbipd *d)
 	d->conns = NULL;
 }
 
+/*
+ * A USB/IP client always speaks first, so a connection that has sent
+ * nothing is not worth a slot yet: with TCP_DEFER_ACCEPT the kernel keeps it
+ * out of accept() until its first bytes arrive, or until about the handshake
+ * timeout has passed (then it is accepted and that timeout runs).  A flood
+ * of silent connections then never reaches the daemon, so it is neither
+ * evicted nor reopened, and costs the clients behind it nothing.
+ */
+static void defer_accept(const struct usbipd *d, int fd)
+{
+	int secs = (int)((d->cfg.timeout_ms + 999) / 1000);
+
+	/* Not TCP (a unix socket from the service manager): nothing to defer. */
+	if (setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &secs, sizeof(secs)) < 0 &&
+	    errno != EOPNOTSUPP && errno != ENOPROTOOPT)
+		dbg("TCP_DEFER_ACCEPT on socket %d: %s", fd, strerror(errno));
+}
+
 void server_settings_changed(struct usbipd *d)
 {
 	if (d->conns)
 		timer_arm(d);
+	for (guint i = 0; d->listeners && i < d->listeners->len; i++)
+		defer_accept(d, g_array_index(d->listeners, struct listener, i).fd);
 }
 
 static void add_listener(struct usbipd *d, int fd)
 {
 	struct listener l = { fd, g_unix_fd_add(fd, G_IO_IN, on_accept, d) };
 
+	defer_accept(d, fd);
 	g_array_append_val(d->listeners, l);
 }
 
@@ -754,6 +775,11 @@ static void pause_listeners(struct usbipd *d)
 	d->resume_source = g_timeout_add(100, resume_listeners, d);
 }
 
+/* As long a queue as net.core.somaxconn allows (the kernel caps it there):
+ * deferred connections wait in it, so a longer one keeps more of a silent
+ * flood away from the daemon. */
+#define LISTEN_BACKLOG	65535
+
 static int listen_one(struct usbipd *d, const struct addrinfo *ai)
 {
 	char name[NI_MAXHOST + NI_MAXSERV + 4];
@@ -771,7 +797,7 @@ static int listen_one(struct usbipd *d, const struct addrinfo *ai)
 	/* Separate v4 and v6 sockets, so a bindv6only=0 system sees no EADDRINUSE. */
 	if (ai->ai_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, SOMAXCONN) < 0) {
+	if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, LISTEN_BACKLOG) < 0) {
 		int e = errno;
 
 		err("bind: %s: %d (%s)", name, e, strerror(e));

@@ -17,6 +17,7 @@
 #   BENCH_SETTLE=2            seconds between opening them and the first request
 #   BENCH_ATTACK_N="1000 10000"  silent connections from 127.0.0.1 in the attack
 #                             runs (held, and reopened as soon as they are closed)
+#   BENCH_ATTACK_SECONDS=30   length of each rate run in the attack runs
 #   BENCH_OPEN=60             at most this long to open them (the reference forks
 #                             a process for each)
 #   BENCH_PARTS="rate silent attack"  which parts to run
@@ -78,6 +79,10 @@ fi
 W=$BENCH_WORK
 LG="env -u LD_PRELOAD $W/loadgen"
 SECS=${BENCH_SECONDS:-10}
+# The attack's rate runs: long enough to take in the moment the kernel hands
+# over the silent connections usbipd deferred (TCP_DEFER_ACCEPT: about 15 s
+# after they were opened, with the default 10 s timeout).
+ASECS=${BENCH_ATTACK_SECONDS:-30}
 SN=${BENCH_SILENT_N:-1000}
 SSECS=${BENCH_SILENT_SECONDS:-12}
 NREQ=${BENCH_REQUESTS:-50}
@@ -271,16 +276,16 @@ ref_capacity() {
 }
 
 # attack TAG PORT N DAEMON...: a fresh daemon; DEVLIST from 127.0.0.2 for
-# SECS s; then N silent connections from 127.0.0.1, held and reopened as soon
-# as they are closed, and DEVLIST from 127.0.0.2 for SECS s again; memory.
+# ASECS s; then N silent connections from 127.0.0.1, held and reopened as soon
+# as they are closed, and DEVLIST from 127.0.0.2 for ASECS s again; memory.
 attack() {
 	atag=$1 aport=$2 an=$3; shift 3
 	start_daemon "$atag" "$aport" "$@"; APID=$DPID
 	case $atag in ref*) RPID=$APID ;; *) OPID=$APID ;; esac
-	run_lg "$atag-unloaded" rate -p "$aport" -b 127.0.0.2 -c 1 -d "$SECS" -e $EXPECT
+	run_lg "$atag-unloaded" rate -p "$aport" -b 127.0.0.2 -c 1 -d "$ASECS" -e $EXPECT
 	drain_children "$APID"
 	echo "--- $atag-hold ($an silent connections from 127.0.0.1, reopened when closed)"
-	$LG hold -p "$aport" -n "$an" -o "$OPEN" -d $((2 * OPEN + SETTLE + SECS + 60)) \
+	$LG hold -p "$aport" -n "$an" -o "$OPEN" -d $((2 * OPEN + SETTLE + ASECS + 60)) \
 		> "$W/$atag-hold.out" 2>&1 &
 	HPID=$!
 	i=0
@@ -299,7 +304,7 @@ attack() {
 	esac
 	sleep "$SETTLE"
 	run_lg "$atag-mem1" mem -P "$APID"
-	run_lg "$atag-loaded" rate -p "$aport" -b 127.0.0.2 -c 1 -d "$SECS" -e $EXPECT
+	run_lg "$atag-loaded" rate -p "$aport" -b 127.0.0.2 -c 1 -d "$ASECS" -e $EXPECT
 	run_lg "$atag-mem2" mem -P "$APID"
 	kill -TERM "$HPID" 2> /dev/null || true
 	wait "$HPID" || true
@@ -392,7 +397,8 @@ fi
 if part attack; then
 echo
 echo "== attack: N silent connections from 127.0.0.1, held and reopened as soon as closed;"
-echo "   one client from 127.0.0.2 doing DEVLIST in a loop for ${SECS} s; both daemons with their defaults"
+echo "   one client from 127.0.0.2 doing DEVLIST in a loop for ${ASECS} s; both daemons with their defaults"
+echo "   net.core.somaxconn $(cat /proc/sys/net/core/somaxconn) (usbipd defers silent connections in a queue that long)"
 for n in $ATTACK_N; do
 	t=n$n
 	rn=$(cat "$W/ref-n$n.count" 2> /dev/null || echo "$n")

@@ -17,7 +17,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from harness import STRACE, USBIPD, Usbipd, in_testbed, require_program, work_dir  # noqa: E402
 from taplib import tap, done  # noqa: E402
 
-from usbipwire import closed_by_server, devlist, exchange, imp, op, serves  # noqa: E402
+from usbipwire import closed_by_server, devlist, exchange, imp, op, serves, stalled  # noqa: E402
 
 require_program("systemd-socket-activate")
 in_testbed("host-bound.umockdev")
@@ -85,13 +85,12 @@ d = Daemon(["--config", conf, "--allow", "127.0.0.1"], "conf.log")
 tap("listening on 0.0.0.0:13263" in d.text(), "tcp-port taken from the file", d.text())
 r = devlist(13263)
 tap(r is not None and len(r) > 12, "command-line --allow overrides the file's allow")
-s = socket.create_connection(("127.0.0.1", 13263))
-s.settimeout(3)
+s = stalled(13263, timeout=3)
 t0 = time.time()
 s.recv(1)
 dt = time.time() - t0
 s.close()
-tap(0.3 < dt < 2, "timeout=0.5 from the file closes a silent client after %.2f s" % dt)
+tap(0.3 < dt < 2, "timeout=0.5 from the file closes a client that stalls after %.2f s" % dt)
 d.stop()
 d = Daemon(["--config", conf, "-t", "13264"], "conf2.log")
 tap("listening on 0.0.0.0:13264" in d.text() and "13263" not in d.text(),
@@ -130,7 +129,7 @@ tap(d.stop() == 0, "stops cleanly after reloads")
 # everyone out): the oldest unanswered connection of the address holding the
 # most is closed instead (test-daemon-flood.py has the rest).
 d = Daemon(["-t", "13266", "--max-handshakes", "5", "--timeout", "30"], "cap.log")
-silent = [socket.create_connection(("127.0.0.1", 13266)) for _ in range(5)]
+silent = [stalled(13266) for _ in range(5)]
 time.sleep(0.3)
 r = devlist(13266)
 tap(len(r or b"") > 12, "6th connection while 5 are unanswered: served", repr(r))
@@ -151,7 +150,7 @@ daemon_pid = d.pid()
 silent = []
 for _ in range(80):
     try:
-        silent.append(socket.create_connection(("127.0.0.1", 13269), timeout=2))
+        silent.append(stalled(13269, timeout=2))
     except OSError:
         break
 
@@ -436,6 +435,15 @@ for args, addr, why in ((["-t", "13289"], "127.0.0.1:13288", "is not on tcp-port
 d = activated(["-t", "13288", "--listen", "127.0.0.1", "-4"], "127.0.0.1:13288", "sa-good.log")
 tap(len(devlist(13288, timeout=10) or b"") > 12,
     "activated with settings that agree with the socket: served", d.text())
+# The socket it was given defers connections that send nothing, as its own do.
+n = d.text().count("connection from ")
+quiet = socket.create_connection(("127.0.0.1", 13288))
+time.sleep(0.5)
+tap(d.text().count("connection from ") == n and len(devlist(13288) or b"") > 12 and
+    d.text().count("connection from ") == n + 1,
+    "activated: a connection that sends nothing is not accepted, the next client is",
+    d.text()[-1000:])
+quiet.close()
 d.stop()
 
 write(conf, "[usbipd]\n")

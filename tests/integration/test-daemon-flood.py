@@ -21,7 +21,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from harness import USBIPD, Usbipd, in_testbed, work_dir  # noqa: E402
 from taplib import tap, done  # noqa: E402
-from usbipwire import closed_by_server, devlist  # noqa: E402
+from usbipwire import closed_by_server, devlist, stalled  # noqa: E402
 
 in_testbed("host-bound.umockdev")
 WORK = work_dir()
@@ -72,8 +72,9 @@ def timed_devlist(port, source):
 
 
 class Holder(threading.Thread):
-    """n silent connections from source, each reopened as soon as the server
-    closes it, for at most seconds (an attacker after the handshake slots)."""
+    """n stalled connections from source (one byte sent, see stalled()), each
+    reopened as soon as the server closes it, for at most seconds (an
+    attacker after the handshake slots)."""
 
     def __init__(self, port, n, source, seconds):
         super().__init__(daemon=True)
@@ -93,7 +94,8 @@ class Holder(threading.Thread):
         except OSError:
             s.close()
             return
-        sel.register(s, selectors.EVENT_READ)
+        # Once connected it sends one byte (see stalled()), then nothing.
+        sel.register(s, selectors.EVENT_WRITE)
 
     def run(self):
         sel = selectors.EpollSelector()
@@ -102,14 +104,24 @@ class Holder(threading.Thread):
         self.ready.set()
         end = time.time() + self.seconds
         while not self.stop and time.time() < end:
-            for key, _ in sel.select(0.05):
+            for key, ev in sel.select(0.05):
                 s = key.fileobj
-                try:
-                    data = s.recv(64)
-                except BlockingIOError:
-                    continue
-                except OSError:
+                if ev & selectors.EVENT_WRITE:
+                    try:
+                        if s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0:
+                            s.send(b"\x01")
+                            sel.modify(s, selectors.EVENT_READ)
+                            continue
+                    except OSError:
+                        pass
                     data = b""
+                else:
+                    try:
+                        data = s.recv(64)
+                    except BlockingIOError:
+                        continue
+                    except OSError:
+                        data = b""
                 if data:
                     continue
                 sel.unregister(s)
@@ -121,24 +133,51 @@ class Holder(threading.Thread):
         sel.close()
 
 
+# --- a client that sends nothing holds no slot -------------------------------
+# A USB/IP client speaks first, so usbipd defers accept() until it does
+# (TCP_DEFER_ACCEPT): 100 silent connections from one address, over both
+# limits, are neither accepted nor evicted, and cost a speaking client nothing.
+d = Daemon(13307, ["--max-handshakes", "10", "--max-per-source", "5", "--timeout", "2"],
+           "defer.log")
+quiet = [connect(13307, "127.0.0.1") for _ in range(100)]
+time.sleep(1)
+gone = sum(closed_by_server(s) for s in quiet)
+tap(gone == 0 and "connection from 127.0.0.1" not in d.text() and "too many" not in d.text(),
+    "100 silent connections over both limits: none accepted, none evicted (%d closed)" % gone,
+    d.text()[-1500:])
+r, dt = timed_devlist(13307, "127.0.0.2")
+tap(r is not None and len(r) > 12 and dt < 1.0,
+    "... and a client that speaks is served at once (%.3f s)" % dt)
+# Deferred, not forgotten: after about the handshake timeout the kernel hands
+# them over, and the limits and the deadline close them.
+end = time.time() + 30
+while time.time() < end and not all(closed_by_server(s) for s in quiet):
+    time.sleep(0.2)
+gone = sum(closed_by_server(s) for s in quiet)
+tap(gone == 100 and "connection from 127.0.0.1" in d.text(),
+    "... and all 100 are closed once the timeout has passed (%d closed)" % gone)
+for s in quiet:
+    s.close()
+tap(d.stop() == 0, "stops cleanly")
+
 # --- the issue's case, default settings --------------------------------------
 # 300 silent connections from 127.0.0.1, reopened as soon as closed: more than
 # the 256-handshake cap.  The daemon used to refuse every newcomer then.
-d = Daemon(13280, [], "flood-default.log")
-h = Holder(13280, 300, "127.0.0.1", 30)
+d = Daemon(13300, [], "flood-default.log")
+h = Holder(13300, 300, "127.0.0.1", 30)
 h.start()
 h.ready.wait(10)
 time.sleep(1)
 lat, answered = [], 0
 for _ in range(20):
-    r, dt = timed_devlist(13280, "127.0.0.2")
+    r, dt = timed_devlist(13300, "127.0.0.2")
     answered += r is not None and len(r) > 12
     lat.append(dt)
 tap(answered == 20, "defaults, 300 silent connections from 127.0.0.1 held and reopened: "
     "127.0.0.2 gets all of 20 DEVLIST (%d)" % answered, d.text()[-1500:])
 tap(max(lat) < 1.0, "... each within 1 s (max %.3f s, median %.3f s)"
     % (max(lat), sorted(lat)[10]))
-r, dt = timed_devlist(13280, "127.0.0.1")
+r, dt = timed_devlist(13300, "127.0.0.1")
 tap(r is not None and len(r) > 12 and dt < 1.0,
     "... and a new client from the flooding address itself is served too (%.3f s)" % dt)
 h.stop = True
@@ -147,7 +186,7 @@ tap(h.reopened > 0, "the flood was reopened %d times while measured" % h.reopene
 
 # The default per-address limit is 64: of 100 silent from one address the
 # 36 oldest are closed, the 64 newest stay.
-conns = [connect(13280, "127.0.0.3") for _ in range(100)]
+conns = [stalled(13300, "127.0.0.3") for _ in range(100)]
 time.sleep(0.5)
 gone = [i for i, s in enumerate(conns) if closed_by_server(s)]
 tap(gone == list(range(36)), "default per-address limit 64: the 36 oldest of 100 are closed",
@@ -157,23 +196,23 @@ for s in conns:
 tap(d.stop() == 0, "stops cleanly")
 
 # --- --max-per-source and the cap: who is evicted ----------------------------
-d = Daemon(13281, ["--max-handshakes", "10", "--max-per-source", "6", "--timeout", "30"],
+d = Daemon(13301, ["--max-handshakes", "10", "--max-per-source", "6", "--timeout", "30"],
            "evict.log")
-a = [connect(13281, "127.0.0.1") for _ in range(6)]
-b = [connect(13281, "127.0.0.3") for _ in range(4)]
+a = [stalled(13301, "127.0.0.1") for _ in range(6)]
+b = [stalled(13301, "127.0.0.3") for _ in range(4)]
 time.sleep(0.3)
 tap(not any(closed_by_server(s) for s in a + b), "10 unanswered (6 + 4) at a cap of 10: all open")
-c = connect(13281, "127.0.0.4")
+c = stalled(13301, "127.0.0.4")
 time.sleep(0.3)
 tap(closed_by_server(a[0], 2) and not any(closed_by_server(s) for s in a[1:] + b + [c]),
     "at the cap a newcomer from a third address closes the oldest of the biggest holder")
-a.append(connect(13281, "127.0.0.1"))
-b.append(connect(13281, "127.0.0.3"))
+a.append(stalled(13301, "127.0.0.1"))
+b.append(stalled(13301, "127.0.0.3"))
 time.sleep(0.3)
 tap(closed_by_server(a[1], 2) and closed_by_server(a[2], 2) and
     not any(closed_by_server(s) for s in a[3:] + b + [c]),
     "while 127.0.0.1 holds the most, only its connections go, oldest first")
-r = devlist(13281, source="127.0.0.3")
+r = devlist(13301, source="127.0.0.3")
 tap(r is not None and len(r) > 12, "a client from the smaller holder is served at the cap")
 tap("too many connections in progress (10): closing the oldest from the address holding most"
     in d.text(), "cap eviction logged", d.text())
@@ -181,15 +220,15 @@ for s in a + b + [c]:
     s.close()
 d.stop()
 
-d = Daemon(13282, ["--max-per-source", "3", "--timeout", "30"], "per-source.log")
-a = [connect(13282, "127.0.0.1") for _ in range(5)]
+d = Daemon(13302, ["--max-per-source", "3", "--timeout", "30"], "per-source.log")
+a = [stalled(13302, "127.0.0.1") for _ in range(5)]
 time.sleep(0.3)
 state = [closed_by_server(s, 0.5 if i < 2 else 0) for i, s in enumerate(a)]
 tap(state == [True, True, False, False, False],
     "--max-per-source 3: of 5 silent from one address the 2 oldest are closed", repr(state))
-r = devlist(13282, source="127.0.0.1")
+r = devlist(13302, source="127.0.0.1")
 tap(r is not None and len(r) > 12, "--max-per-source 3: that address still gets served")
-b = [connect(13282, "127.0.0.2") for _ in range(3)]
+b = [stalled(13302, "127.0.0.2") for _ in range(3)]
 time.sleep(0.3)
 tap(not any(closed_by_server(s) for s in b), "another address has its own 3")
 tap(re.search(r"too many unanswered connections from one address \(3, at most 3\): closing its "
@@ -206,9 +245,9 @@ for bad in (["--max-per-source", "0"], ["--max-per-source", "65537"],
         "rejects %s with a message" % " ".join(bad), p.stderr)
 conf = os.path.join(WORK, "per-source.conf")
 with open(conf, "w") as f:
-    f.write("[usbipd]\ntcp-port=13283\nmax-per-source=2\n")
-d = Daemon(13283, [], "per-source-conf.log", conf=conf)
-a = [connect(13283, "127.0.0.1") for _ in range(3)]
+    f.write("[usbipd]\ntcp-port=13303\nmax-per-source=2\n")
+d = Daemon(13303, [], "per-source-conf.log", conf=conf)
+a = [stalled(13303, "127.0.0.1") for _ in range(3)]
 time.sleep(0.3)
 tap(closed_by_server(a[0], 1) and not closed_by_server(a[1]) and not closed_by_server(a[2]),
     "max-per-source=2 in the configuration file")
@@ -217,17 +256,17 @@ for s in a:
 d.stop()
 
 # --- a bounded log under a flood --------------------------------------------
-d = Daemon(13284, [], "log-flood.log")
+d = Daemon(13304, [], "log-flood.log")
 t0 = time.time()
 made = 0
 for i in range(3000):
-    s = connect(13284, "127.0.0.1")
+    s = connect(13304, "127.0.0.1")   # its FIN gets it accepted
     s.close()
     made += 1
-silent = [connect(13284, "127.0.0.5") for _ in range(500)]
+silent = [stalled(13304, "127.0.0.5") for _ in range(500)]
 made += len(silent)
 time.sleep(0.5)
-r = devlist(13284, source="127.0.0.2")
+r = devlist(13304, source="127.0.0.2")
 made += 1
 elapsed = time.time() - t0
 for s in silent:
@@ -252,18 +291,18 @@ tap(evict_lines + evict_held == 500 - 64 and evict_lines <= 20 + elapsed + 2,
     % (evict_lines, evict_held, evict_lines + evict_held))
 
 # --- deadlines with 10,000 connections open ----------------------------------
-d = Daemon(13285, ["--timeout", "1", "--max-handshakes", str(BIG + 1000),
+d = Daemon(13305, ["--timeout", "1", "--max-handshakes", str(BIG + 1000),
                    "--max-per-source", str(BIG + 1000)], "deadlines.log")
 sel = selectors.EpollSelector()
 opened = {}
 t0 = time.time()
 for i in range(BIG):
-    s = connect(13285, "127.0.0.1")
+    s = stalled(13305, "127.0.0.1")
     s.setblocking(False)
     opened[s] = time.time()
     sel.register(s, selectors.EVENT_READ)
 open_s = time.time() - t0
-r, dt = timed_devlist(13285, "127.0.0.2")
+r, dt = timed_devlist(13305, "127.0.0.2")
 tap(r is not None and len(r) > 12 and dt < 1.0,
     "%d silent connections (opened in %.1f s): DEVLIST from 127.0.0.2 in %.3f s"
     % (BIG, open_s, dt))
@@ -294,18 +333,18 @@ tap(d.stop() == 0, "stops cleanly after the deadlines")
 # --- idle connections cost nothing per event ----------------------------------
 # With a GLib source per connection every loop iteration polls every socket:
 # each request then costs O(connections) of CPU.
-d = Daemon(13286, ["--timeout", "120", "--max-handshakes", str(BIG + 1000),
+d = Daemon(13306, ["--timeout", "120", "--max-handshakes", str(BIG + 1000),
                    "--max-per-source", str(BIG + 1000)], "idle-cost.log")
 
 
 def cpu_per_request(n=300):
     c0 = d.cpu_seconds()
-    ok = sum(len(devlist(13286, source="127.0.0.2") or b"") > 12 for _ in range(n))
+    ok = sum(len(devlist(13306, source="127.0.0.2") or b"") > 12 for _ in range(n))
     return (d.cpu_seconds() - c0) / n, ok
 
 
 base, ok0 = cpu_per_request()
-idle = [connect(13286, "127.0.0.1") for _ in range(BIG)]
+idle = [stalled(13306, "127.0.0.1") for _ in range(BIG)]
 time.sleep(2)
 loaded, ok1 = cpu_per_request()
 still = sum(not closed_by_server(s) for s in idle[:100]) + sum(

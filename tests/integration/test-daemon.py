@@ -17,7 +17,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from harness import (REF_USBIP, REF_USBIPD, STRACE, USBIP, USBIPD, Usbipd,  # noqa: E402
                      in_testbed, missing, work_dir)
 from taplib import tap, done  # noqa: E402
-from usbipwire import devlist, exchange, imp, op, serves  # noqa: E402
+from usbipwire import devlist, exchange, imp, op, serves, stalled  # noqa: E402
 
 if not os.access(REF_USBIPD, os.X_OK):
     missing("reference usbip package")
@@ -117,12 +117,12 @@ tap(a == (b"", "closed"), "truncated header then EOF: closed", repr(a))
 tap("connection closed before a complete request (5 of 8 bytes)" in log_since(mark),
     "truncated header: logged with the byte count", log_since(mark))
 
-# A silent client blocks no one; its connection is closed at the deadline.
-silent = [socket.create_connection(("127.0.0.1", OUR_PORT)) for _ in range(50)]
+# A client that stalls blocks no one; its connection is closed at the deadline.
+silent = [stalled(OUR_PORT) for _ in range(50)]
 t0 = time.time()
 up = serves(OUR_PORT)
 dt = time.time() - t0
-tap(up and dt < 0.5, "DEVLIST with 50 silent connections open answers in %.3f s" % dt)
+tap(up and dt < 0.5, "DEVLIST with 50 stalled connections open answers in %.3f s" % dt)
 silent[0].settimeout(5)
 t0 = time.time()
 try:
@@ -130,7 +130,7 @@ try:
 except (socket.timeout, ConnectionResetError):
     got = None
 dt = time.time() - t0
-tap(got == b"" and dt < 3, "silent connection closed by the 1 s deadline (after %.2f s)" % dt,
+tap(got == b"" and dt < 3, "stalled connection closed by the 1 s deadline (after %.2f s)" % dt,
     repr(got))
 for s in silent:
     s.close()

@@ -48,6 +48,10 @@ else
 	not_ok "systemd-analyze security: exposure at most 2.0" "$(echo "$security" | grep -v ' ✓ ')"
 fi
 check "socket listens on 3240" grep -q '^ListenStream=3240$' "$dir/usbipd.socket"
+check "socket defers connections that send nothing (DeferAcceptSec=)" \
+	grep -qx 'DeferAcceptSec=10' "$dir/usbipd.socket"
+check "sysctl.d file raises net.core.somaxconn for the deferred ones" \
+	grep -qx 'net.core.somaxconn = 65535' "$abs_top_srcdir/usbipd/systemd/60-usbipd.conf"
 
 # The client's template unit (usbip attach --persistent, usbip(8)).
 att=$abs_top_builddir/usbip/systemd/usbip-attach@.service

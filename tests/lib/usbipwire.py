@@ -69,6 +69,21 @@ def serves(port, **kw):
     return r is not None and len(r) > 12
 
 
+def stalled(port, source=None, host="127.0.0.1", timeout=None):
+    """A client that sent the first byte of a request and then nothing.
+    usbipd defers accept() until a client speaks (TCP_DEFER_ACCEPT), so a
+    connection that has sent nothing holds no handshake slot yet; this one
+    does, until the handshake timeout or an eviction closes it."""
+    s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    if timeout is not None:
+        s.settimeout(timeout)
+    if source is not None:
+        s.bind((source, 0))
+    s.connect((host, port))
+    s.sendall(b"\x01")
+    return s
+
+
 def closed_by_server(s, wait=0.0):
     """True once the server has closed s (EOF or reset); False while open."""
     s.settimeout(wait)
