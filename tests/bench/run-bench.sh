@@ -25,6 +25,9 @@
 #   BENCH_REF=/usr/sbin/usbipd
 #   BENCH_OURS_SILENT_OPTS    options for our daemon in the tuned silent run
 #                             (default: auto-detected from --help, see below)
+#   BENCH_SYSCTL=0            keep the kernel's net.core.somaxconn (default: the
+#                             benchmark's own network namespace gets usbipd's
+#                             sysctl.d/60-usbipd.conf, as an installed system)
 #   BENCH_KEEP=1              keep the work directory (daemon logs, raw results)
 # Word splitting of $DENV, $OURS_ENV, $TUNED and $LG is intended.
 # shellcheck disable=SC2086,SC2209,SC1007
@@ -63,8 +66,15 @@ if [ -z "${BENCH_INNER:-}" ]; then
 	fi
 	desc=$(cd "$TOP" && git describe --always --dirty 2> /dev/null || echo unknown)
 	rc=0
+	# Its own network namespace: its own loopback, and there the sysctl an
+	# installed usbipd brings (sysctl.d/60-usbipd.conf), without touching the
+	# machine's.  BENCH_SYSCTL=0 measures with the kernel's defaults.
+	sysctl_file=$TOP/usbipd/systemd/60-usbipd.conf
+	[ "${BENCH_SYSCTL:-1}" != 0 ] || sysctl_file=
 	BENCH_INNER=1 BENCH_WORK=$WORK BENCH_OURLIB=$ourlib BENCH_REF=$REF \
 	BENCH_OURS_DESC="$OURS (snapshot of tree $desc)" \
+		unshare -n sh -c 'ip link set lo up && { [ -z "$1" ] || sysctl -q -p "$1"; } &&
+			shift && exec "$@"' sh "$sysctl_file" \
 		"$TOP/tests/fixtures/tb-run.sh" many-40.umockdev -- "$HERE/run-bench.sh" || rc=$?
 	if [ -n "${BENCH_KEEP:-}" ]; then
 		echo "work directory kept: $WORK"
