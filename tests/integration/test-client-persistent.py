@@ -22,7 +22,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from harness import USBIP, Usbipd, in_testbed, work_dir  # noqa: E402
+from harness import USBIP, Usbipd, in_testbed, wait_for, work_dir  # noqa: E402
 from taplib import tap, done  # noqa: E402
 from usbipwire import INTERFACE, FakeServer, device, op  # noqa: E402
 
@@ -77,15 +77,6 @@ class FakeKernel(threading.Thread):
 
 
 kernel = FakeKernel()
-
-
-def wait_for(cond, timeout):
-    end = time.time() + timeout
-    while time.time() < end:
-        if cond():
-            return True
-        time.sleep(0.05)
-    return cond()
 
 
 def text(path):

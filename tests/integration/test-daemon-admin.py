@@ -14,7 +14,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from harness import STRACE, USBIPD, Usbipd, in_testbed, require_program, work_dir  # noqa: E402
+from harness import (STRACE, USBIPD, Usbipd, file_text, in_testbed, require_program,  # noqa: E402
+                     wait_for, work_dir)
 from taplib import tap, done  # noqa: E402
 
 from usbipwire import closed_by_server, devlist, exchange, imp, op, serves, stalled  # noqa: E402
@@ -349,7 +350,8 @@ d.stop()
 pidf = os.path.join(WORK, "usbipd.pid")
 a = Daemon(["-t", "13283", "-P", pidf], "pid-a.log")
 a_pid = "%d\n" % a.p.pid
-tap(open(pidf).read() == a_pid, "PID file written", repr(open(pidf).read()))
+# Written once every socket is bound, so just after "listening on".
+tap(wait_for(lambda: file_text(pidf) == a_pid, 5), "PID file written", repr(file_text(pidf)))
 rc, e = run_briefly(["-t", "13283", "-P", pidf])
 tap(rc == 1 and os.path.exists(pidf) and open(pidf).read() == a_pid,
     "a second usbipd on the same port fails and leaves the first one's PID file alone",

@@ -15,7 +15,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from harness import (REF_USBIP, REF_USBIPD, STRACE, USBIP, USBIPD, Usbipd,  # noqa: E402
-                     in_testbed, missing, work_dir)
+                     file_text, in_testbed, missing, wait_for, work_dir)
 from taplib import tap, done  # noqa: E402
 from usbipwire import devlist, exchange, imp, op, serves, stalled  # noqa: E402
 
@@ -60,8 +60,10 @@ ours = Usbipd(["-t", str(OUR_PORT), "--pid=" + WORK + "/usbipd.pid", "--timeout"
               wrap=(STRACE, "-f", "-qq", "-o", TRACE, "-e", "trace=openat,open,creat,unlink"))
 ref = Usbipd(["-t", str(REF_PORT)], WORK + "/ref.log", binary=REF_USBIPD)
 
-# ours runs under strace, so the daemon is strace's child.
-pid = open(WORK + "/usbipd.pid").read() if os.path.exists(WORK + "/usbipd.pid") else ""
+# ours runs under strace, so the daemon is strace's child.  The PID file is
+# written once every socket is bound, so just after "listening on".
+wait_for(lambda: (file_text(WORK + "/usbipd.pid") or "").endswith("\n"), 5)
+pid = file_text(WORK + "/usbipd.pid") or ""
 ppid = open("/proc/%s/stat" % pid.strip()).read().split()[3] if pid.strip().isdigit() else ""
 tap(pid.endswith("\n") and ppid == str(ours.p.pid), "PID file holds the daemon's pid", repr(pid))
 

@@ -108,6 +108,26 @@ def real_binary(path):
     return real
 
 
+def file_text(path):
+    """The text of the file at PATH, or None when there is none."""
+    try:
+        with open(path) as f:
+            return f.read()
+    except FileNotFoundError:
+        return None
+
+
+def wait_for(cond, timeout):
+    """Polls cond() every 50 ms until it is true; its last value after
+    TIMEOUT seconds."""
+    end = time.time() + timeout
+    while time.time() < end:
+        if cond():
+            return True
+        time.sleep(0.05)
+    return cond()
+
+
 def work_dir():
     """A scratch directory, removed when the test ends."""
     d = tempfile.mkdtemp(prefix="usbip-test.")
