@@ -2,6 +2,7 @@
 /* A local device as export rules see it (ident.h). */
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "util/ident.h"
 
@@ -9,6 +10,7 @@ int local_ident_get(struct usbip_ctx *ctx, const char *busid, const char *vid,
 		    const char *pid, struct local_ident *out)
 {
 	char ids[16];
+	int r;
 
 	out->id.busid = busid;
 	out->id.serial = out->id.path = NULL;
@@ -19,17 +21,14 @@ int local_ident_get(struct usbip_ctx *ctx, const char *busid, const char *vid,
 	snprintf(ids, sizeof(ids), "%.4s:%.4s", vid, pid);
 	if (usbip_hardware_id_parse(ids, &out->id.vendor, &out->id.product) < 0)
 		return -EINVAL;
-	switch (usbip_local_ident(ctx, busid, out->serial, out->path)) {
-	case 0:
-		out->id.serial = out->serial;
-		break;
-	case -ENAMETOOLONG:
-		/* One was cut to fit: a cut serial compared whole could match
-		 * wrongly, so it counts as not known. */
-		return 0;
-	default:
+	r = usbip_local_ident(ctx, busid, out->serial, out->path);
+	if (r < 0 && r != -ENAMETOOLONG)
 		return -ENODEV;
-	}
-	out->id.path = out->path[0] ? out->path : NULL;
+	/* A field cut to fit fills its buffer: compared cut it could match
+	 * wrongly, so it counts as not known; the other one still counts. */
+	if (r == 0 || strlen(out->serial) < sizeof(out->serial) - 1)
+		out->id.serial = out->serial;
+	if (out->path[0] && (r == 0 || strlen(out->path) < sizeof(out->path) - 1))
+		out->id.path = out->path;
 	return 0;
 }

@@ -16,7 +16,7 @@ struct local_ident {
  * Describes local USB device @busid, whose sysfs idVendor and idProduct are
  * @vid and @pid (text, as read): ids, serial ("" for none; NULL, not known,
  * when it was too long to keep whole) and physical port (NULL while udev has
- * not given its ID_PATH).  Returns 0, or -EINVAL for ids that are not hex,
+ * not given its ID_PATH, or when it was too long).  Returns 0, or -EINVAL for ids that are not hex,
  * -ENODEV for a device gone.  usbipd's rules and usbip's selectors (bind,
  * unbind, list -l) match local devices on exactly this.
  */

@@ -16,7 +16,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from harness import FIXTURES, USBIP, USBIPD, Usbipd, in_umockdev_wrapper, real_binary, work_dir  # noqa: E402
+from harness import (FIXTURES, USBIP, USBIPD, Usbipd, file_text, in_umockdev_wrapper,  # noqa: E402
+                     real_binary, work_dir)
 from taplib import tap, done  # noqa: E402
 from usbipwire import busids, devlist as wire_devlist  # noqa: E402
 
@@ -49,14 +50,6 @@ rules = os.path.join(work, "export.rules")
 def write(path, text):
     with open(path, "w") as f:
         f.write(text)
-
-
-def read(path):
-    try:
-        with open(path) as f:
-            return f.read()
-    except FileNotFoundError:
-        return None
 
 
 def start(path, name="usbipd.log"):
@@ -98,7 +91,7 @@ tap(d.ready, "usbipd starts with the rules", d.text())
 log = d.text()
 tap("bound 1-7 (046d:c077) by rule export.rules:2" in log,
     "at start: the unbound 1-7 is bound, the log names the rule", log)
-tap((read(root + "/sys/bus/usb/drivers/usbip-host/bind") or "").strip() == "1-7",
+tap((file_text(root + "/sys/bus/usb/drivers/usbip-host/bind") or "").strip() == "1-7",
     "and usbip-host's bind file got 1-7")
 tap(bound(d, "2-1") == 0 and "not binding 2-1 (rule export.rules:3): hubs" in log,
     "a hub a rule matches is not bound (said in the debug log)", log)
@@ -139,7 +132,7 @@ devlist = busids(wire_devlist(PORT, timeout=5))
 tap(bound(d, "1-7") == 1, "a later bind uevent does not bind 1-7 again")
 
 # --- the file changes: read again at the next uevent
-write(rules, read(rules) + "hardware-id=aaaa:0002\n")
+write(rules, file_text(rules) + "hardware-id=aaaa:0002\n")
 plug(USB1, "1-14", "aaaa", "0002")
 tap(d.wait_log("bound 1-14 (aaaa:0002) by rule export.rules:8", 10),
     "rules file changed: read again at the next uevent, the new rule applies", d.text())
@@ -182,18 +175,18 @@ def client(*args, e=cenv):
 
 
 rc, out, err = client("bind", "--persist", "-b", "1-7")
-tap(rc == 0 and read(persist) == "busid=1-7\n" and "added to" in err,
+tap(rc == 0 and file_text(persist) == "busid=1-7\n" and "added to" in err,
     "bind --persist -b 1-7: rule written (file and directory made), device bound",
-    "rc=%d\n%s%s" % (rc, err, read(persist)))
+    "rc=%d\n%s%s" % (rc, err, file_text(persist)))
 rc, out, err = client("bind", "--persist", "-b", "1-99")
-tap(rc == 0 and read(persist) == "busid=1-7\nbusid=1-99\n" and
+tap(rc == 0 and file_text(persist) == "busid=1-7\nbusid=1-99\n" and
     "binds it when it appears" in err, "bind --persist of an absent device: rule "
     "stored, the message says when it is bound", "rc=%d\n%s" % (rc, err))
 rc, out, err = client("bind", "--persist", "-b", "2-1")
-tap(rc != 0 and "hub" in err and "busid=2-1" not in read(persist),
+tap(rc != 0 and "hub" in err and "busid=2-1" not in file_text(persist),
     "bind --persist of a hub: refused, no rule", "rc=%d\n%s" % (rc, err))
 rc, out, err = client("bind", "--persist", "-b", "1-7")
-tap(rc == 0 and read(persist).count("busid=1-7") == 1 and "already in" in err,
+tap(rc == 0 and file_text(persist).count("busid=1-7") == 1 and "already in" in err,
     "the same rule twice: stored once", err)
 
 for i, name in enumerate(("restart-1.log", "restart-2.log")):
@@ -214,13 +207,13 @@ tap(rc_none == 0 and out_none == out_def and "export rule" not in out_none and
     "without a rules file list -l prints what it always did", out_none)
 
 rc, out, err = client("unbind", "--persist", "-b", "1-99")
-tap(rc == 0 and read(persist) == "busid=1-7\n" and "removed from" in err,
+tap(rc == 0 and file_text(persist) == "busid=1-7\n" and "removed from" in err,
     "unbind --persist of an absent device removes its rule", "rc=%d\n%s" % (rc, err))
 rc, out, err = client("unbind", "--persist", "-b", "1-99")
 tap(rc != 0 and "no export rule" in err, "unbind --persist without such a rule: an error",
     "rc=%d\n%s" % (rc, err))
 rc, out, err = client("unbind", "--persist", "-b", "1-7")
-tap(rc == 0 and read(persist) == "", "unbind --persist -b 1-7 removes the last rule",
+tap(rc == 0 and file_text(persist) == "", "unbind --persist -b 1-7 removes the last rule",
     "rc=%d\n%s" % (rc, err))
 d = start(persist, "restart-3.log")
 tap(d.ready and bound(d, "1-7") == 0, "and a restarted usbipd binds nothing", d.text())
@@ -229,6 +222,6 @@ tap(d.stop() == 0, "usbipd stops cleanly")
 write(persist, "busid=1-7\nbogus\n")
 rc, out, err = client("bind", "--persist", "-b", "1-2")
 tap(rc != 0 and "export.rules:2: expected key=value" in err and
-    read(persist) == "busid=1-7\nbogus\n", "a broken file: the client names the line "
+    file_text(persist) == "busid=1-7\nbogus\n", "a broken file: the client names the line "
     "and does not rewrite it", "rc=%d\n%s" % (rc, err))
 done()
