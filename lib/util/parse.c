@@ -2,6 +2,7 @@
 /* Number parsers shared by usbip and usbipd (see parse.h). */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "parse.h"
 
@@ -45,4 +46,45 @@ bool parse_seconds(const char *s, int min_ms, int max_ms, int *ms)
 		return false;
 	*ms = (int)v;
 	return true;
+}
+
+int parse_server(const char *s, const char *default_port, char *host, size_t host_size,
+		 char *port, size_t port_size)
+{
+	const char *h = s, *p = NULL, *colon;
+	size_t hlen;
+
+	if (s[0] == '[') {
+		const char *close = strchr(s, ']');
+
+		if (!close || close == s + 1)
+			return -EINVAL;
+		h = s + 1;
+		hlen = (size_t)(close - h);
+		if (close[1] == ':')
+			p = close + 2;
+		else if (close[1])
+			return -EINVAL;
+	} else {
+		colon = strchr(s, ':');
+		/* One colon separates a port; more make an IPv6 address. */
+		if (colon && !strchr(colon + 1, ':')) {
+			hlen = (size_t)(colon - s);
+			p = colon + 1;
+		} else {
+			hlen = strlen(s);
+		}
+	}
+	if (!hlen)
+		return -EINVAL;
+	if (p && !parse_port(p))
+		return -EINVAL;
+	if (!p)
+		p = default_port;
+	if (hlen >= host_size || strlen(p) >= port_size)
+		return -ENAMETOOLONG;
+	memcpy(host, h, hlen);
+	host[hlen] = '\0';
+	strcpy(port, p);
+	return 0;
 }

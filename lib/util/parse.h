@@ -3,6 +3,7 @@
 #define USBIP_UTIL_PARSE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 /*
  * Strict parsers for numbers typed by a user (command line, configuration
@@ -16,5 +17,16 @@ bool parse_uint(const char *s, unsigned min, unsigned max, unsigned *out);
 bool parse_port(const char *s);
 /* Seconds, fractions allowed ("0.5"), from @min_ms to @max_ms; in ms. */
 bool parse_seconds(const char *s, int min_ms, int max_ms, int *ms);
+
+/*
+ * A server as a user names it: HOST, HOST:PORT, [V6ADDR] or [V6ADDR]:PORT;
+ * a bare IPv6 address (two colons or more) is a host without a port.
+ * Copies the host (brackets removed) into @host and the port, or
+ * @default_port when none is given, into @port.  Returns 0, or -EINVAL
+ * (empty host, bad brackets, a port that is not 0..65535) or -ENAMETOOLONG
+ * (a part does not fit), touching neither buffer then.
+ */
+int parse_server(const char *s, const char *default_port, char *host, size_t host_size,
+		 char *port, size_t port_size);
 
 #endif
