@@ -35,3 +35,10 @@ if [ ! -e /usr/sbin/policy-rc.d ]; then
 fi
 # shellcheck disable=SC2086
 $SUDO apt-get install -y --no-install-recommends $missing
+# And it stays off at the next boot where this install enabled it.
+case " $missing " in
+*" avahi-daemon "*)
+	if command -v systemctl >/dev/null; then
+		$SUDO systemctl disable avahi-daemon.socket avahi-daemon.service >/dev/null 2>&1 || true
+	fi ;;
+esac
