@@ -26,6 +26,16 @@ struct usbip_command {
 extern const struct usbip_command cmd_attach, cmd_detach, cmd_list, cmd_bind,
 	cmd_unbind, cmd_port;
 
+/*
+ * A server to ask: from -r HOST[:PORT] (parse_server), the configuration
+ * file's servers (usbip.conf(5)) or mDNS discovery.  Host as the user or
+ * the resolver gave it, port as a decimal string.
+ */
+struct cli_server {
+	char host[USBIP_RECORD_HOST_MAX];
+	char port[8];
+};
+
 /* Connects to @host with the global port and timeout; logs failures. */
 int cli_connect(struct usbip_cli *cli, const char *host);
 /* Is @s a bus id we may send or write to sysfs? Logs why not. */
