@@ -279,16 +279,21 @@ int attach_search(struct usbip_cli *cli, const struct cli_server *srv, size_t n,
 		[SEARCH_NO_MATCH] = "no match",
 		[SEARCH_NOT_ATTACHED] = "matches, none could be attached",
 	};
-	enum search_answer *answer = calloc(n ? n : 1, sizeof(*answer));
+	enum search_answer *answer;
 	char shown[SELECT_SHOWN_SIZE], name[CLI_SERVER_SHOWN_SIZE];
 	size_t i;
 	int port = -1;
 
+	select_shown(sel, shown, sizeof(shown));
+	if (!n) {
+		err("no server to ask for %s: give -r HOST", shown);
+		return -1;
+	}
+	answer = calloc(n, sizeof(*answer));
 	if (!answer) {
 		err("out of memory");
 		return -1;
 	}
-	select_shown(sel, shown, sizeof(shown));
 	for (i = 0; i < n; i++) {
 		/* The server's own port goes to the connections and the record. */
 		struct usbip_cli one = *cli;
