@@ -167,33 +167,33 @@ static void release(struct usbip_vhci *vhci, int port)
 		err("detach port %d again: %s (usbip detach -p %d)", port, strerror(-r), port);
 }
 
-int attach_selected(struct usbip_cli *cli, const char *host, const struct usbip_selector *sel)
+/*
+ * Attaches one of the @n (> 0) candidates @cands (freed here) that @host
+ * listed for @sel, as attach_selected() describes.  Returns the vhci port;
+ * -ENODEV when none of them could be imported or had the serial asked for
+ * (another server may have it); -1 when the choice is the user's (several
+ * candidates without --serial) or vhci_hcd is not there.  Logs why not.
+ */
+static int attach_candidates(struct usbip_cli *cli, const char *host,
+			     const struct usbip_selector *sel, struct usbip_devlist *cands,
+			     int n)
 {
-	struct usbip_devlist cands;
 	struct usbip_vhci *vhci;
 	char shown[SELECT_SHOWN_SIZE], host_shown[ESCAPED_SIZE(USBIP_RECORD_HOST_MAX)];
 	char busid[ESCAPED_SIZE(USBIP_BUSID_SIZE)], serial[USBIP_SERIAL_SIZE];
 	char serial_shown[ESCAPED_SIZE(USBIP_SERIAL_SIZE)];
-	int n, port = -1;
+	int port = -1;
 
-	n = select_remote(cli->ctx, host, cli->port, cli->timeout_ms, sel, &cands);
-	if (n < 0)
-		return -1;
 	escape_text(host_shown, sizeof(host_shown), host);
-	if (n == 0) {
-		err("no exportable device on %s matches %s (usbip list -r %s shows them)",
-		    host_shown, select_shown(sel, shown, sizeof(shown)), host_shown);
-		return -1;
-	}
 	/* Without a serial, the server's list decides alone. */
 	if (n > 1 && !sel->serial[0]) {
 		struct select_match *m = calloc((size_t)n, sizeof(*m));
 
 		if (m) {
 			for (int i = 0; i < n; i++) {
-				memcpy(m[i].busid, cands.devs[i].busid, sizeof(m[i].busid));
-				m[i].vendor = cands.devs[i].idVendor;
-				m[i].product = cands.devs[i].idProduct;
+				memcpy(m[i].busid, cands->devs[i].busid, sizeof(m[i].busid));
+				m[i].vendor = cands->devs[i].idVendor;
+				m[i].product = cands->devs[i].idProduct;
 			}
 			select_report_many(cli->ctx, sel, m, (size_t)n, false);
 			free(m);
@@ -201,16 +201,16 @@ int attach_selected(struct usbip_cli *cli, const char *host, const struct usbip_
 			err("%d devices on %s match %s: add -b BUSID to choose one", n,
 			    host_shown, select_shown(sel, shown, sizeof(shown)));
 		}
-		usbip_devlist_free(&cands);
+		usbip_devlist_free(cands);
 		return -1;
 	}
 	vhci = open_vhci(cli);
 	if (!vhci) {
-		usbip_devlist_free(&cands);
+		usbip_devlist_free(cands);
 		return -1;
 	}
 	for (int i = 0; i < n; i++) {
-		const char *b = cands.devs[i].busid;
+		const char *b = cands->devs[i].busid;
 		int r;
 
 		port = import(cli, vhci, host, b);
@@ -239,11 +239,100 @@ int attach_selected(struct usbip_cli *cli, const char *host, const struct usbip_
 		port = -1;
 	}
 	usbip_vhci_close(vhci);
-	if (port < 0)
+	if (port < 0) {
 		err("no device on %s that matches %s could be attached (%d tried)",
 		    host_shown, select_shown(sel, shown, sizeof(shown)), n);
-	usbip_devlist_free(&cands);
+		port = -ENODEV;
+	}
+	usbip_devlist_free(cands);
 	return port;
+}
+
+int attach_selected(struct usbip_cli *cli, const char *host, const struct usbip_selector *sel)
+{
+	struct usbip_devlist cands;
+	char shown[SELECT_SHOWN_SIZE], host_shown[ESCAPED_SIZE(USBIP_RECORD_HOST_MAX)];
+	int n, port;
+
+	n = select_remote(cli->ctx, host, cli->port, cli->timeout_ms, sel, &cands);
+	if (n < 0)
+		return -1;
+	if (n == 0) {
+		escape_text(host_shown, sizeof(host_shown), host);
+		err("no exportable device on %s matches %s (usbip list -r %s shows them)",
+		    host_shown, select_shown(sel, shown, sizeof(shown)), host_shown);
+		return -1;
+	}
+	port = attach_candidates(cli, host, sel, &cands, n);
+	return port < 0 ? -1 : port;
+}
+
+/* What one server answered attach_search(), for the final message. */
+enum search_answer { SEARCH_UNREACHABLE, SEARCH_NO_LIST, SEARCH_NO_MATCH, SEARCH_NOT_ATTACHED };
+
+int attach_search(struct usbip_cli *cli, const struct cli_server *srv, size_t n,
+		  const struct usbip_selector *sel)
+{
+	static const char *const said[] = {
+		[SEARCH_UNREACHABLE] = "not reachable",
+		[SEARCH_NO_LIST] = "no device list",
+		[SEARCH_NO_MATCH] = "no match",
+		[SEARCH_NOT_ATTACHED] = "matches, none could be attached",
+	};
+	enum search_answer *answer;
+	char shown[SELECT_SHOWN_SIZE], name[CLI_SERVER_SHOWN_SIZE];
+	size_t i;
+	int port = -1;
+
+	select_shown(sel, shown, sizeof(shown));
+	if (!n) {
+		err("no server to ask for %s: give -r HOST", shown);
+		return -1;
+	}
+	answer = calloc(n, sizeof(*answer));
+	if (!answer) {
+		err("out of memory");
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		/* The server's own port goes to the connections and the record. */
+		struct usbip_cli one = *cli;
+		struct usbip_devlist cands;
+		bool connected;
+		int found;
+
+		one.port = srv[i].port;
+		cli_server_shown(&srv[i], name, sizeof(name));
+		dbg("asking %s for %s", name, shown);
+		found = select_candidates(cli->ctx, srv[i].host, srv[i].port, cli->timeout_ms,
+					  sel, &cands, &connected);
+		if (found < 0) {
+			/* One server down must not stop the search. */
+			warn("%s: %s %s", name, connected ? "could not get the device list:" :
+			     "could not connect:", usbip_strerror(found));
+			answer[i] = connected ? SEARCH_NO_LIST : SEARCH_UNREACHABLE;
+			continue;
+		}
+		if (!found) {
+			dbg("%s has no device that matches %s", name, shown);
+			answer[i] = SEARCH_NO_MATCH;
+			continue;
+		}
+		port = attach_candidates(&one, srv[i].host, sel, &cands, found);
+		if (port != -ENODEV)
+			break;
+		answer[i] = SEARCH_NOT_ATTACHED;
+		port = -1;
+	}
+	if (i == n) {
+		err("no device that matches %s could be attached from the %zu server%s asked:",
+		    shown, n, n == 1 ? "" : "s");
+		for (i = 0; i < n; i++)
+			err("    %s: %s", cli_server_shown(&srv[i], name, sizeof(name)),
+			    said[answer[i]]);
+	}
+	free(answer);
+	return port < 0 ? -1 : port;
 }
 
 enum { OPT_PERSISTENT = OPT_ALL + 1, OPT_FOREGROUND };
@@ -293,8 +382,16 @@ static int run(struct usbip_cli *cli, int argc, char *argv[])
 			return -1;
 		}
 	}
-	if (!host || (!busid && !select_wanted(&sel))) {
+	if (!select_wanted(&sel) && (!host || !busid)) {
 		usage();
+		return -1;
+	}
+	/* Without -r a selector searches the configured servers. */
+	if (!host && !cli->nservers) {
+		usage();
+		err("no server to search: give -r HOST, or list the servers in %s "
+		    "([client] servers=, usbip.conf(5))",
+		    cli->config_file ? cli->config_file : cli_config_path(NULL));
 		return -1;
 	}
 	if (busid && !cli_busid_ok(busid))
@@ -306,9 +403,19 @@ static int run(struct usbip_cli *cli, int argc, char *argv[])
 			err("--foreground goes with --persistent");
 			return -1;
 		}
+		if (!host)
+			return attach_search(cli, cli->servers, cli->nservers, &sel) < 0 ? -1 : 0;
 		if (select_wanted(&sel))
 			return attach_selected(cli, host, &sel) < 0 ? -1 : 0;
 		return attach(cli, host, busid);
+	}
+	/* The supervisor follows one server; which one must not change with
+	 * whichever answers first after a reboot. */
+	if (!host) {
+		err("--persistent needs -r HOST: a persistent attach follows one server and "
+		    "does not search the configured ones (usbip attach -i without "
+		    "--persistent does)");
+		return -1;
 	}
 	if (busid && !sel.busid[0])
 		snprintf(sel.busid, sizeof(sel.busid), "%s", busid);

@@ -59,7 +59,7 @@ static int cmd_help_run(struct usbip_cli *cli, int argc, char *argv[])
 	return r;
 }
 
-enum { OPT_TIMEOUT = 256 };
+enum { OPT_TIMEOUT = 256, OPT_CONFIG };
 
 int main(int argc, char *argv[])
 {
@@ -68,6 +68,7 @@ int main(int argc, char *argv[])
 		{ "log", no_argument, NULL, 'l' },
 		{ "tcp-port", required_argument, NULL, 't' },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "config", required_argument, NULL, OPT_CONFIG },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -76,7 +77,8 @@ int main(int argc, char *argv[])
 		.timeout_ms = 30000,
 	};
 	bool debug = false, use_syslog = false;
-	const char *cmd;
+	const char *cmd, *config = NULL;
+	int timeout_ms = -1;
 	int opt, r = -1;
 
 	opterr = 0;
@@ -98,11 +100,14 @@ int main(int argc, char *argv[])
 			info("using port %s (\"%s\")", optarg, optarg);
 			break;
 		case OPT_TIMEOUT:
-			if (!parse_seconds(optarg, 1000, 3600 * 1000, &cli.timeout_ms)) {
+			if (!parse_seconds(optarg, 1000, 3600 * 1000, &timeout_ms)) {
 				log_setup(NULL, "usbip", debug, use_syslog, true);
 				err("invalid timeout %s: give seconds from 1 to 3600", optarg);
 				return EXIT_FAILURE;
 			}
+			break;
+		case OPT_CONFIG:
+			config = optarg;
 			break;
 		case 'h':
 			/* The reference calls -h an invalid option; help is what was asked. */
@@ -127,6 +132,12 @@ int main(int argc, char *argv[])
 		for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 			if (strcmp(commands[i]->name, cmd) != 0)
 				continue;
+			/* After the options: --tcp-port is the servers' default
+			 * port, and --timeout wins over the file's. */
+			if (cli_config_load(&cli, config) < 0)
+				goto out;
+			if (timeout_ms > 0)
+				cli.timeout_ms = timeout_ms;
 			argc -= optind;
 			argv += optind;
 			optind = 0;
@@ -136,6 +147,7 @@ int main(int argc, char *argv[])
 	}
 	cmd_help_run(&cli, 0, NULL);
 out:
+	cli_config_free(&cli);
 	usbip_unref(cli.ctx);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		fprintf(stderr, "usbip: error: write error on standard output\n");

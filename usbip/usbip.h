@@ -14,6 +14,11 @@ struct usbip_cli {
 	struct usbip_ctx *ctx;
 	const char *port;	/* TCP service, "3240" unless --tcp-port */
 	int timeout_ms;		/* per connect and per reply */
+	/* From usbip.conf(5) (cli_config_load): the servers attach -i searches
+	 * without -r, in the file's order; none when nservers is 0. */
+	const struct cli_server *servers;
+	size_t nservers;
+	const char *config_file;	/* the usbip.conf read, for messages */
 };
 
 struct usbip_command {
@@ -35,6 +40,29 @@ struct cli_server {
 	char host[USBIP_RECORD_HOST_MAX];
 	char port[8];
 };
+
+/* ------------------------------------- the configuration file (config.c) */
+
+/* The most servers usbip.conf may list: each may cost a connect timeout. */
+#define CLI_SERVERS_MAX 64
+/* The usbip.conf to read: @explicit_path (--config) if not NULL, else
+ * $USBIP_CONF if set and not empty, else $(sysconfdir)/usbip/usbip.conf. */
+const char *cli_config_path(const char *explicit_path);
+/*
+ * Reads usbip.conf(5) at cli_config_path(@path) into @cli: servers and
+ * nservers (allocated: cli_config_free), timeout_ms when the file sets
+ * timeout= (a --timeout must be applied after this), config_file.  The
+ * servers' default port is @cli->port, so --tcp-port must be applied before.
+ * A missing file is fine unless @path names it.  Unknown groups and keys are
+ * warned about.  Returns 0, or -1 after logging what is wrong and how to fix
+ * it (no servers are kept then).
+ */
+int cli_config_load(struct usbip_cli *cli, const char *path);
+/* Frees the servers cli_config_load() stored; none are left. */
+void cli_config_free(struct usbip_cli *cli);
+/* @s as "host:port" or "[v6addr]:port", escaped; CLI_SERVER_SHOWN_SIZE bytes. */
+#define CLI_SERVER_SHOWN_SIZE (ESCAPED_SIZE(USBIP_RECORD_HOST_MAX) + 10)
+const char *cli_server_shown(const struct cli_server *s, char *buf, size_t size);
 
 /* Connects to @host with the global port and timeout; logs failures. */
 int cli_connect(struct usbip_cli *cli, const char *host);
@@ -126,6 +154,17 @@ void select_report_many(struct usbip_ctx *ctx, const struct usbip_selector *sel,
  */
 int attach_selected(struct usbip_cli *cli, const char *host,
 		    const struct usbip_selector *sel);
+/*
+ * usbip attach with a selector and no -r: asks the @n servers @srv in order
+ * (one DEVLIST each, quietly; an unreachable one is a warning) and attaches
+ * from the first that has candidates as attach_selected() does: several
+ * candidates without --serial are reported, not guessed; with --serial,
+ * when none of a server's candidates has it, the search goes on.  Returns
+ * the vhci port, or -1 after logging why not (when nothing matched: every
+ * server asked and what it answered).
+ */
+int attach_search(struct usbip_cli *cli, const struct cli_server *srv, size_t n,
+		  const struct usbip_selector *sel);
 /* Notes where vhci port @port came from (a port record), for `usbip port`;
  * a failure is logged: the device stays attached, only its origin is lost. */
 void attach_record(struct usbip_cli *cli, int port, const char *host, const char *busid);

@@ -19,6 +19,7 @@ static void vlog(int priority, const char *file, int line, const char *fn,
 		 const char *fmt, va_list ap)
 {
 	const char *level = priority <= LOG_ERR ? "error" :
+			    priority == LOG_WARNING ? "warning" :
 			    priority <= LOG_INFO ? "info" : "debug";
 	char msg[2048], safe[2048], buf[2048];
 	int n;

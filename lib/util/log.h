@@ -49,6 +49,9 @@ static inline unsigned long log_limit_held(const struct log_limit *l)
 }
 
 #define err(...)  log_msg(LOG_ERR, __FILE__, __LINE__, __func__, __VA_ARGS__)
+/* Something went wrong and the command goes on without it (a server of
+ * several that does not answer, an unknown key in a file). */
+#define warn(...) log_msg(LOG_WARNING, __FILE__, __LINE__, __func__, __VA_ARGS__)
 #define info(...) log_msg(LOG_INFO, __FILE__, __LINE__, __func__, __VA_ARGS__)
 #define dbg(...)  log_msg(LOG_DEBUG, __FILE__, __LINE__, __func__, __VA_ARGS__)
 
