@@ -14,6 +14,7 @@ static void usage(void)
 {
 	printf("usage: usbip attach <args>\n"
 	       "    -r, --remote=<host>      The machine with exported USB devices\n"
+	       "        --discover            Any server found over mDNS that has the device\n"
 	       "    -b, --busid=<busid>    Busid of the device on <host>\n"
 	       "    -d, --device=<devid>    Id of the virtual UDC on <host>\n"
 	       SELECT_USAGE
@@ -246,7 +247,37 @@ int attach_selected(struct usbip_cli *cli, const char *host, const struct usbip_
 	return port;
 }
 
-enum { OPT_PERSISTENT = OPT_ALL + 1, OPT_FOREGROUND };
+/*
+ * attach --discover: the first server found over mDNS with a device @sel
+ * names (select_candidates asks each quietly), imported by attach_selected.
+ */
+static int attach_discovered(struct usbip_cli *cli, const struct usbip_selector *sel)
+{
+	struct cli_server *srv;
+	char shown[SELECT_SHOWN_SIZE];
+	int n = discover_servers(cli, discover_timeout(cli), &srv), port = -1;
+
+	if (n < 0)
+		return -1;
+	for (int i = 0; i < n && port < 0; i++) {
+		struct usbip_cli one = *cli;
+		struct usbip_devlist cands;
+
+		one.port = srv[i].port;
+		if (select_candidates(cli->ctx, srv[i].host, srv[i].port, cli->timeout_ms, sel,
+				      &cands, NULL) <= 0)
+			continue;
+		usbip_devlist_free(&cands);
+		port = attach_selected(&one, srv[i].host, sel);
+	}
+	if (port < 0)
+		err("no server found over mDNS (%d) has a device that matches %s", n,
+		    select_shown(sel, shown, sizeof(shown)));
+	free(srv);
+	return port < 0 ? -1 : 0;
+}
+
+enum { OPT_PERSISTENT = OPT_ALL + 1, OPT_FOREGROUND, OPT_DISCOVER };
 
 static int run(struct usbip_cli *cli, int argc, char *argv[])
 {
@@ -257,12 +288,13 @@ static int run(struct usbip_cli *cli, int argc, char *argv[])
 		SELECT_OPTIONS,
 		{ "persistent", no_argument, NULL, OPT_PERSISTENT },
 		{ "foreground", no_argument, NULL, OPT_FOREGROUND },
+		{ "discover", no_argument, NULL, OPT_DISCOVER },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct usbip_selector sel = { 0 };
 	const char *host = NULL, *busid = NULL;
-	bool persistent = false, foreground = false;
+	bool persistent = false, foreground = false, discover = false;
 	int opt;
 
 	while ((opt = getopt_long(argc, argv, "r:b:d:i:h", opts, NULL)) != -1) {
@@ -285,6 +317,9 @@ static int run(struct usbip_cli *cli, int argc, char *argv[])
 		case OPT_FOREGROUND:
 			foreground = true;
 			break;
+		case OPT_DISCOVER:
+			discover = true;
+			break;
 		case 'h':
 			usage();
 			return 0;
@@ -292,6 +327,15 @@ static int run(struct usbip_cli *cli, int argc, char *argv[])
 			usage();
 			return -1;
 		}
+	}
+	if (discover) {
+		if (host || persistent || (!busid && !select_wanted(&sel))) {
+			err("--discover takes -b, -i or --serial, and neither -r nor --persistent");
+			return -1;
+		}
+		if (busid && !select_busid(&sel, busid))
+			return -1;
+		return attach_discovered(cli, &sel);
 	}
 	if (!host || (!busid && !select_wanted(&sel))) {
 		usage();

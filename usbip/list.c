@@ -14,6 +14,7 @@ static void usage(void)
 	printf("usage: usbip list [-p|--parsable] <args>\n"
 	       "    -p, --parsable         Parsable list format\n"
 	       "    -r, --remote=<host>    List the exportable USB devices on <host>\n"
+	       "        --discover         ... on every server found over mDNS\n"
 	       "    -l, --local            List the local USB devices\n"
 	       "    -d, --device           List the local USB gadgets bound to usbip-vudc\n"
 	       SELECT_USAGE
@@ -156,6 +157,28 @@ static int list_gadgets(struct usbip_cli *cli, bool parsable)
 	return 0;
 }
 
+/* list --discover: list_remote() of every server found over mDNS. */
+static int list_discovered(struct usbip_cli *cli, const struct usbip_selector *sel)
+{
+	struct cli_server *srv;
+	int n = discover_servers(cli, discover_timeout(cli), &srv), r = 0;
+
+	if (n < 0)
+		return -1;
+	if (n == 0)
+		info("no USB/IP server found over mDNS (usbipd advertises unless --no-mdns)");
+	for (int i = 0; i < n; i++) {
+		struct usbip_cli one = *cli;
+
+		one.port = srv[i].port;
+		r |= list_remote(&one, srv[i].host, sel);
+	}
+	free(srv);
+	return r < 0 ? -1 : 0;
+}
+
+enum { OPT_DISCOVER = OPT_ALL + 1 };
+
 static int run(struct usbip_cli *cli, int argc, char *argv[])
 {
 	static const struct option opts[] = {
@@ -163,6 +186,7 @@ static int run(struct usbip_cli *cli, int argc, char *argv[])
 		{ "remote", required_argument, NULL, 'r' },
 		{ "local", no_argument, NULL, 'l' },
 		{ "device", no_argument, NULL, 'd' },
+		{ "discover", no_argument, NULL, OPT_DISCOVER },
 		SELECT_OPTIONS,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -183,6 +207,7 @@ static int run(struct usbip_cli *cli, int argc, char *argv[])
 			if (!mode)
 				host = optarg;
 			/* fall through */
+		case OPT_DISCOVER:
 		case 'l':
 		case 'd':
 			if (!mode)
@@ -205,7 +230,7 @@ static int run(struct usbip_cli *cli, int argc, char *argv[])
 		err("-i and --serial select among -l or -r devices, not gadgets (-d)");
 		return -1;
 	}
-	if (sel.serial[0] && mode == 'r') {
+	if (sel.serial[0] && (mode == 'r' || mode == OPT_DISCOVER)) {
 		/* OP_REP_DEVLIST has no serial numbers: a filter could only guess. */
 		err("a server's device list carries no serial numbers: use --serial "
 		    "with list -l on the server, or with attach (which checks it)");
@@ -214,6 +239,8 @@ static int run(struct usbip_cli *cli, int argc, char *argv[])
 	switch (mode) {
 	case 'r':
 		return list_remote(cli, host, &sel);
+	case OPT_DISCOVER:
+		return list_discovered(cli, &sel);
 	case 'l':
 		return list_local(cli, parsable, &sel);
 	case 'd':

@@ -103,6 +103,7 @@ int main(int argc, char *argv[])
 				err("invalid timeout %s: give seconds from 1 to 3600", optarg);
 				return EXIT_FAILURE;
 			}
+			cli.timeout_given = true;
 			break;
 		case 'h':
 			/* The reference calls -h an invalid option; help is what was asked. */
