@@ -96,7 +96,7 @@ static void group_callback(AvahiEntryGroup *g, AvahiEntryGroupState state, void 
 static void publish(struct mdns *m)
 {
 	char txt[32], vers[32];
-	int r;
+	int r, tries = 0;
 
 	if (!m->group) {
 		m->group = avahi_entry_group_new(m->client, group_callback, m);
@@ -116,7 +116,9 @@ static void publish(struct mdns *m)
 		r = avahi_entry_group_add_service(m->group, AVAHI_IF_UNSPEC, m->proto, 0, m->name,
 						  SERVICE_TYPE, NULL, NULL, m->port,
 						  txt_vers(vers, sizeof(vers)), txt, NULL);
-		if (r != AVAHI_ERR_COLLISION)
+		/* Bounded: "host #2" ... "host #100" cannot all be taken but
+		 * by a bug or a hostile local publisher. */
+		if (r != AVAHI_ERR_COLLISION || ++tries > 100)
 			break;
 		/* A local service has the name already. */
 		char *alt = avahi_alternative_service_name(m->name);

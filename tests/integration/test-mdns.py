@@ -333,6 +333,17 @@ def inner():
         "a second server on the host is advertised as \"%s #2\"" % SRV_HOST, d2.text())
     d2.stop()
 
+    # avahi-daemon restarts: usbipd notices and advertises again.
+    srv_avahi.terminate()
+    srv_avahi.wait(10)
+    tap(d.wait_log("avahi-daemon disconnected", 10), "usbipd notices avahi-daemon leaving",
+        d.text())
+    srv_avahi = start_avahi(srv, work, "srv", srv_avahi_log)
+    tap(avahi_ready(srv_avahi_log) and
+        wait_for(lambda: d.text().count('advertising _usbip._tcp as "%s"' % SRV_HOST) == 2, 15)
+        and wait_for(lambda: any(r[2] == "192.0.2.1" for r in browse()), 15),
+        "and advertises again when it is back", d.text())
+
     tap(d.stop() == 0, "usbipd stops cleanly")
     tap(wait_for(lambda: not browse(), 15), "its service is withdrawn on exit", browse())
     r = client(usbip, "list", "--discover")
