@@ -234,8 +234,8 @@ int discover_servers(struct usbip_cli *cli, int timeout_ms, struct cli_server **
 	}
 	if (ds.failed)
 		goto out;
-	qsort(ds.found, ds.n, sizeof(*ds.found), found_cmp);
 	if (ds.n) {
+		qsort(ds.found, ds.n, sizeof(*ds.found), found_cmp);
 		*out = calloc(ds.n, sizeof(**out));
 		if (!*out) {
 			err("out of memory");
