@@ -6,8 +6,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "json.h"
+#include "servers.h"
 #include "usbip.h"
 #include "util/ident.h"
+#include "util/parse.h"
 
 static void usage(void)
 {
@@ -18,69 +21,9 @@ static void usage(void)
 	       "    -l, --local            List the local USB devices\n"
 	       "    -d, --device           List the local USB gadgets bound to usbip-vudc\n"
 	       SELECT_USAGE
-	       "                           (with -l or -r: list only the devices selected)\n");
-}
-
-static int list_remote(struct usbip_cli *cli, const char *host,
-		       const struct usbip_selector *sel)
-{
-	struct usbip_devlist list;
-	char name[512], shown[ESCAPED_SIZE(USBIP_RECORD_HOST_MAX)];
-	int fd, r;
-
-	if (select_wanted(sel)) {
-		char what[SELECT_SHOWN_SIZE];
-
-		r = select_remote(cli->ctx, host, cli->port, cli->timeout_ms, sel, &list);
-		if (r < 0)
-			return -1;
-		if (r == 0) {
-			info("no exportable device on %s matches %s",
-			     escape_text(shown, sizeof(shown), host),
-			     select_shown(sel, what, sizeof(what)));
-			return 0;
-		}
-		goto print;
-	}
-	fd = cli_connect(cli, host);
-	if (fd < 0)
-		return -1;
-	r = usbip_request_devlist(cli->ctx, fd, usbip_now_ms() + cli->timeout_ms, &list);
-	close(fd);
-	if (r < 0) {
-		err("Exported Device List Request failed - %s", usbip_strerror(r));
-		err("failed to get device list from %s", host);
-		return -1;
-	}
-	if (list.ndev == 0) {
-		info("no exportable devices found on %s", host);
-		return 0;
-	}
-print:
-	printf("Exportable USB devices\n");
-	printf("======================\n");
-	printf(" - %s\n", escape_text(shown, sizeof(shown), host));
-	/* The bus ids and paths are the server's bytes: escaped, like the host
-	 * name typed by the user, so none can drive the terminal. */
-	for (size_t i = 0; i < list.ndev; i++) {
-		const struct usbip_device *d = &list.devs[i];
-
-		printf("%11s: %s\n", escape_text(shown, sizeof(shown), d->busid),
-		       usbip_names_product(cli->ctx, name, sizeof(name), d->idVendor, d->idProduct));
-		printf("%11s: %s\n", "", escape_text(shown, sizeof(shown), d->path));
-		printf("%11s: %s\n", "", usbip_names_class(cli->ctx, name, sizeof(name),
-			d->bDeviceClass, d->bDeviceSubClass, d->bDeviceProtocol));
-		for (unsigned j = 0; j < d->bNumInterfaces; j++) {
-			const struct usbip_interface *in = &d->interfaces[j];
-
-			printf("%11s: %2u - %s\n", "", j,
-			       usbip_names_class(cli->ctx, name, sizeof(name), in->bInterfaceClass,
-						 in->bInterfaceSubClass, in->bInterfaceProtocol));
-		}
-		printf("\n");
-	}
-	usbip_devlist_free(&list);
-	return 0;
+	       "                           (with -l or -r: list only the devices selected)\n"
+	       JSON_USAGE
+	       "    -r <host> -r <host>... List several servers' devices (HOST[:PORT], [V6ADDR]:PORT)\n");
 }
 
 /* @note: an extra line under the device ("export rule: ..."), or NULL. */
@@ -101,80 +44,148 @@ static void print_device(struct usbip_cli *cli, bool parsable, const char *busid
 	printf("\n");
 }
 
-static int list_local(struct usbip_cli *cli, bool parsable, const struct usbip_selector *sel)
+/* One local device of list -l --json (usbip-json(7)); @li NULL: its
+ * serial and port path could not be read. */
+static void json_local_device(struct usbip_cli *cli, JsonBuilder *b,
+			      const struct usbip_local_device *d, const struct local_ident *li,
+			      const struct usbip_rules *rules)
+{
+	unsigned line = 0;
+
+	json_builder_begin_object(b);
+	json_add_text(b, "busid", d->busid);
+	json_add_ids(b, cli->ctx, (uint16_t)strtoul(d->idVendor, NULL, 16),
+		     (uint16_t)strtoul(d->idProduct, NULL, 16));
+	json_add_text(b, "serial", li ? li->id.serial : NULL);
+	json_add_text(b, "id_path", li ? li->id.path : NULL);
+	json_add_text(b, "driver", d->driver[0] ? d->driver : NULL);
+	json_builder_set_member_name(b, "bound");
+	json_builder_add_boolean_value(b, strcmp(d->driver, "usbip-host") == 0);
+	/* The rule list -l notes as "export rule: FILE:LINE". */
+	json_builder_set_member_name(b, "export_rule");
+	if (li && usbip_rules_match(rules, &li->id, &line, NULL)) {
+		json_builder_begin_object(b);
+		json_add_text(b, "file", persist_rules_path());
+		json_builder_set_member_name(b, "line");
+		json_builder_add_int_value(b, line);
+		json_builder_end_object(b);
+	} else {
+		json_builder_add_null_value(b);
+	}
+	json_builder_end_object(b);
+}
+
+static int list_local(struct usbip_cli *cli, enum list_format format,
+		      const struct usbip_selector *sel)
 {
 	struct usbip_local_device *devs;
 	struct usbip_rules *rules;
 	char note[64], what[SELECT_SHOWN_SIZE];
-	bool selecting = select_wanted(sel);
+	bool selecting = select_wanted(sel), parsable = format == LIST_PARSABLE;
+	JsonBuilder *b = NULL;
 	size_t n, shown = 0;
 	int r = usbip_list_local(cli->ctx, &devs, &n);
 
 	/* Which devices an export rule covers: a line more under those only. */
 	rules = parsable ? NULL : persist_rules_load(cli);
+	if (format == LIST_JSON) {
+		b = json_doc_new("list-local");
+		json_builder_set_member_name(b, "devices");
+		json_builder_begin_array(b);
+	}
 	/* Like the kernel's tool, show what was read before a faulty device. */
 	for (size_t i = 0; i < n; i++) {
 		struct local_ident li;
-		bool known = (selecting || usbip_rules_count(rules)) &&
+		bool known = (selecting || usbip_rules_count(rules) || b) &&
 			     local_ident_get(cli->ctx, devs[i].busid, devs[i].idVendor,
 					     devs[i].idProduct, &li) == 0;
 
 		/* -i/--serial: only the devices they select (as bind does). */
 		if (selecting && (!known || usbip_selector_match(sel, &li.id) != USBIP_MATCH_YES))
 			continue;
-		print_device(cli, parsable, devs[i].busid, devs[i].idVendor, devs[i].idProduct,
-			     known ? persist_rule_note(rules, &li.id, note, sizeof(note)) : NULL);
+		if (b)
+			json_local_device(cli, b, &devs[i], known ? &li : NULL, rules);
+		else
+			print_device(cli, parsable, devs[i].busid, devs[i].idVendor,
+				     devs[i].idProduct, known ?
+				     persist_rule_note(rules, &li.id, note, sizeof(note)) : NULL);
 		shown++;
 	}
 	usbip_rules_free(rules);
 	usbip_local_list_free(devs);
 	if (r < 0) {
+		/* JSON: nothing rather than a part that looks whole. */
+		if (b)
+			g_object_unref(b);
 		err("problem getting device attributes: %s", strerror(-r));
 		return -1;
 	}
 	if (selecting && !shown)
 		info("no device matches %s", select_shown(sel, what, sizeof(what)));
+	if (b) {
+		json_builder_end_array(b);
+		return json_doc_print(b);
+	}
 	return 0;
 }
 
-static int list_gadgets(struct usbip_cli *cli, bool parsable)
+static int list_gadgets(struct usbip_cli *cli, enum list_format format)
 {
+	static const char *const status[] = {
+		[USBIP_SDEV_ST_AVAILABLE] = "available", [USBIP_SDEV_ST_USED] = "used",
+		[USBIP_SDEV_ST_ERROR] = "error",
+	};
 	struct usbip_exported *devs;
+	JsonBuilder *b = NULL;
 	int n = usbip_list_gadgets(cli->ctx, &devs);
 
 	if (n < 0) {
 		err("problem getting device attributes: %s", strerror(-n));
 		return -1;
 	}
+	if (format == LIST_JSON) {
+		b = json_doc_new("list-gadgets");
+		json_builder_set_member_name(b, "devices");
+		json_builder_begin_array(b);
+	}
 	for (int i = 0; i < n; i++) {
 		char vid[8], pid[8];
+		int st = devs[i].status;
 
+		if (b) {
+			json_builder_begin_object(b);
+			json_add_usb_device(b, cli->ctx, &devs[i].dev);
+			json_add_text(b, "status", st >= USBIP_SDEV_ST_AVAILABLE &&
+				      st <= USBIP_SDEV_ST_ERROR ? status[st] : "unknown");
+			json_builder_end_object(b);
+			continue;
+		}
 		snprintf(vid, sizeof(vid), "%04x", devs[i].dev.idVendor);
 		snprintf(pid, sizeof(pid), "%04x", devs[i].dev.idProduct);
-		print_device(cli, parsable, devs[i].dev.busid, vid, pid, NULL);
+		print_device(cli, format == LIST_PARSABLE, devs[i].dev.busid, vid, pid, NULL);
 	}
 	usbip_exported_list_free(devs);
+	if (b) {
+		json_builder_end_array(b);
+		return json_doc_print(b);
+	}
 	return 0;
 }
 
-/* list --discover: list_remote() of every server found over mDNS. */
-static int list_discovered(struct usbip_cli *cli, const struct usbip_selector *sel)
+/* list --discover: servers_list() of every server found over mDNS. */
+static int list_discovered(struct usbip_cli *cli, const struct usbip_selector *sel,
+			   enum list_format format)
 {
 	struct cli_server *srv;
-	int n = discover_servers(cli, discover_timeout(cli), &srv), r = 0;
+	int n = discover_servers(cli, discover_timeout(cli), &srv), r;
 
 	if (n < 0)
 		return -1;
 	if (n == 0)
 		info("no USB/IP server found over mDNS (usbipd advertises unless --no-mdns)");
-	for (int i = 0; i < n; i++) {
-		struct usbip_cli one = *cli;
-
-		one.port = srv[i].port;
-		r |= list_remote(&one, srv[i].host, sel);
-	}
+	r = servers_list(cli, srv, (size_t)n, sel, format);
 	free(srv);
-	return r < 0 ? -1 : 0;
+	return r;
 }
 
 enum { OPT_DISCOVER = OPT_ALL + 1 };
@@ -188,12 +199,16 @@ static int run(struct usbip_cli *cli, int argc, char *argv[])
 		{ "device", no_argument, NULL, 'd' },
 		{ "discover", no_argument, NULL, OPT_DISCOVER },
 		SELECT_OPTIONS,
+		JSON_OPTION,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	static struct cli_server srv[SERVERS_MAX];
 	struct usbip_selector sel = { 0 };
-	bool parsable = false;
-	const char *host = NULL;
+	bool parsable = false, json = false;
+	const char *hosts[SERVERS_MAX];
+	enum list_format format;
+	size_t nsrv = 0;
 	int opt, mode = 0;
 
 	/* The first of -r/-l/-d picks what to list, as in the kernel's tool; but
@@ -204,8 +219,14 @@ static int run(struct usbip_cli *cli, int argc, char *argv[])
 			parsable = true;
 			break;
 		case 'r':
-			if (!mode)
-				host = optarg;
+			/* Each -r after the first adds a server (if -r came first). */
+			if (mode && mode != 'r')
+				break;
+			if (nsrv == SERVERS_MAX) {
+				err("too many servers: at most %d -r", SERVERS_MAX);
+				return -1;
+			}
+			hosts[nsrv++] = optarg;
 			/* fall through */
 		case OPT_DISCOVER:
 		case 'l':
@@ -217,6 +238,9 @@ static int run(struct usbip_cli *cli, int argc, char *argv[])
 		case OPT_SERIAL:
 			if (!select_option(&sel, opt, optarg))
 				return -1;
+			break;
+		case OPT_JSON:
+			json = true;
 			break;
 		case 'h':
 			usage();
@@ -236,15 +260,34 @@ static int run(struct usbip_cli *cli, int argc, char *argv[])
 		    "with list -l on the server, or with attach (which checks it)");
 		return -1;
 	}
+	if (json && parsable) {
+		err("--json and -p are two output formats: give one of them");
+		return -1;
+	}
+	format = json ? LIST_JSON : parsable ? LIST_PARSABLE : LIST_HUMAN;
 	switch (mode) {
 	case 'r':
-		return list_remote(cli, host, &sel);
+		for (size_t i = 0; i < nsrv; i++) {
+			char shown[ESCAPED_SIZE(USBIP_RECORD_HOST_MAX)];
+
+			if (parse_server(hosts[i], cli->port, srv[i].host, sizeof(srv[i].host),
+					 srv[i].port, sizeof(srv[i].port)) < 0) {
+				err("invalid server '%s': give HOST, HOST:PORT or [V6ADDR]:PORT",
+				    escape_text(shown, sizeof(shown), hosts[i]));
+				return -1;
+			}
+		}
+		/* The kernel's tool ignores -p with -r, and scripts written for it
+		 * get what they always got: one server stays in the text form. */
+		if (format == LIST_PARSABLE && nsrv == 1)
+			format = LIST_HUMAN;
+		return servers_list(cli, srv, nsrv, &sel, format);
 	case OPT_DISCOVER:
-		return list_discovered(cli, &sel);
+		return list_discovered(cli, &sel, format);
 	case 'l':
-		return list_local(cli, parsable, &sel);
+		return list_local(cli, format, &sel);
 	case 'd':
-		return list_gadgets(cli, parsable);
+		return list_gadgets(cli, format);
 	}
 	usage();
 	return -1;

@@ -15,9 +15,9 @@ the other.  Every daemon started lives in one of the two namespaces, and the
 namespaces' processes are killed and the namespaces deleted at the end,
 whatever happened.  Needs root; prints TAP.
 """
+import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -291,9 +291,18 @@ def inner():
     r = client(usbip, "list", "--discover")
     expect = ["1-1", "1-2", "1-5", "1-6", "2-1.3", "2-2"]
     shown = re.findall(r"^ +(\S+): ", r.stdout, re.M)
-    tap(r.returncode == 0 and " - 192.0.2.1\n" in r.stdout and
+    tap(r.returncode == 0 and " - 192.0.2.1:%d\n" % PORT in r.stdout and
         all(b in shown for b in expect),
         "usbip list --discover lists the server's devices", r.stdout + r.stderr)
+    r = client(usbip, "list", "--discover", "--json")
+    try:
+        doc = json.loads(r.stdout)
+        servers = [(x["host"], x["port"], sorted(dev["busid"] for dev in x.get("devices", [])))
+                   for x in doc["servers"]]
+    except (ValueError, KeyError, TypeError) as e:
+        servers = "%s: %s" % (e, r.stdout)
+    tap(r.returncode == 0 and servers == [("192.0.2.1", PORT, sorted(shown))],
+        "list --discover --json: the server, its port and its devices", servers)
 
     bind("1-7")
     tap(wait_for(lambda: txt_devices(browse()) == count + 1, 15),
@@ -354,7 +363,7 @@ def inner():
     d = Usbipd(["-6", "-t", str(PORT6)], log, binary=usbipd, env=srv_env)
     tap(d.wait_log("advertising _usbip._tcp", 15), "usbipd -6 advertises", d.text())
     r = client(usbip, "list", "--discover")
-    m = re.search(r"^ - (\S+)$", r.stdout, re.M)
+    m = re.search(r"^ - \[(\S+)\]:%d$" % PORT6, r.stdout, re.M)
     tap(r.returncode == 0 and m and ":" in m.group(1) and "1-1" in r.stdout,
         "usbipd -6: list --discover reaches it over IPv6 (%s)" % (m.group(1) if m else None),
         r.stdout + r.stderr)

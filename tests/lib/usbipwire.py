@@ -121,14 +121,14 @@ def device(busid=b"1-1", path=b"/sys/devices/pci0000:00/0000:00:14.0/usb1/1-1", 
 class FakeServer:
     """A listening socket on 127.0.0.1 that reads each client's request (up
     to 40 bytes, kept in server.request) and hands the connection to
-    behaviour(conn, server)."""
+    behaviour(conn, server).  PORT 0: any free port."""
 
-    def __init__(self, behaviour, conn_timeout=10):
+    def __init__(self, behaviour, conn_timeout=10, port=0):
         self.behaviour = behaviour
         self.conn_timeout = conn_timeout
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
+        self.sock.bind(("127.0.0.1", port))
         self.sock.listen(8)
         self.port = self.sock.getsockname()[1]
         self.stop = False
