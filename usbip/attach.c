@@ -14,12 +14,12 @@ static void usage(void)
 {
 	printf("usage: usbip attach <args>\n"
 	       "    -r, --remote=<host>      The machine with exported USB devices\n"
-	       "        --discover            Any server found over mDNS that has the device\n"
 	       "    -b, --busid=<busid>    Busid of the device on <host>\n"
 	       "    -d, --device=<devid>    Id of the virtual UDC on <host>\n"
 	       SELECT_USAGE
 	       "        --persistent          Keep it attached (usbip(8), PERSISTENT ATTACH)\n"
-	       "        --foreground          With --persistent: supervise in the foreground\n");
+	       "        --foreground          With --persistent: supervise in the foreground\n"
+	       "        --discover            From any server found over mDNS that has the device\n");
 }
 
 /*

@@ -17,13 +17,13 @@ static void usage(void)
 	printf("usage: usbip list [-p|--parsable] <args>\n"
 	       "    -p, --parsable         Parsable list format\n"
 	       "    -r, --remote=<host>    List the exportable USB devices on <host>\n"
-	       "        --discover         ... on every server found over mDNS\n"
 	       "    -l, --local            List the local USB devices\n"
 	       "    -d, --device           List the local USB gadgets bound to usbip-vudc\n"
 	       SELECT_USAGE
 	       "                           (with -l or -r: list only the devices selected)\n"
 	       JSON_USAGE
-	       "    -r <host> -r <host>... List several servers' devices (HOST[:PORT], [V6ADDR]:PORT)\n");
+	       "    -r <host> -r <host>... List several servers' devices (HOST[:PORT], [V6ADDR]:PORT)\n"
+	       "        --discover         List the devices of every server found over mDNS\n");
 }
 
 /* @note: an extra line under the device ("export rule: ..."), or NULL. */
