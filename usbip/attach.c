@@ -18,7 +18,8 @@ static void usage(void)
 	       "    -d, --device=<devid>    Id of the virtual UDC on <host>\n"
 	       SELECT_USAGE
 	       "        --persistent          Keep it attached (usbip(8), PERSISTENT ATTACH)\n"
-	       "        --foreground          With --persistent: supervise in the foreground\n");
+	       "        --foreground          With --persistent: supervise in the foreground\n"
+	       "        --discover            From any server found over mDNS that has the device\n");
 }
 
 /*
@@ -335,7 +336,29 @@ int attach_search(struct usbip_cli *cli, const struct cli_server *srv, size_t n,
 	return port < 0 ? -1 : port;
 }
 
-enum { OPT_PERSISTENT = OPT_ALL + 1, OPT_FOREGROUND };
+/*
+ * attach --discover: the servers found over mDNS/DNS-SD, searched in the
+ * order discovery gives them, as attach -i searches the configured ones.
+ */
+static int attach_discovered(struct usbip_cli *cli, const struct usbip_selector *sel)
+{
+	struct cli_server *srv;
+	char shown[SELECT_SHOWN_SIZE];
+	int n = discover_servers(cli, discover_timeout(cli), &srv), port;
+
+	if (n < 0)
+		return -1;
+	if (!n) {
+		err("no USB/IP server found over mDNS/DNS-SD for %s (is usbipd running with "
+		    "mDNS on, on this network?); give -r HOST", select_shown(sel, shown, sizeof(shown)));
+		return -1;
+	}
+	port = attach_search(cli, srv, (size_t)n, sel);
+	free(srv);
+	return port;
+}
+
+enum { OPT_PERSISTENT = OPT_ALL + 1, OPT_FOREGROUND, OPT_DISCOVER };
 
 static int run(struct usbip_cli *cli, int argc, char *argv[])
 {
@@ -346,12 +369,13 @@ static int run(struct usbip_cli *cli, int argc, char *argv[])
 		SELECT_OPTIONS,
 		{ "persistent", no_argument, NULL, OPT_PERSISTENT },
 		{ "foreground", no_argument, NULL, OPT_FOREGROUND },
+		{ "discover", no_argument, NULL, OPT_DISCOVER },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct usbip_selector sel = { 0 };
 	const char *host = NULL, *busid = NULL;
-	bool persistent = false, foreground = false;
+	bool persistent = false, foreground = false, discover = false;
 	int opt;
 
 	while ((opt = getopt_long(argc, argv, "r:b:d:i:h", opts, NULL)) != -1) {
@@ -374,6 +398,9 @@ static int run(struct usbip_cli *cli, int argc, char *argv[])
 		case OPT_FOREGROUND:
 			foreground = true;
 			break;
+		case OPT_DISCOVER:
+			discover = true;
+			break;
 		case 'h':
 			usage();
 			return 0;
@@ -381,6 +408,15 @@ static int run(struct usbip_cli *cli, int argc, char *argv[])
 			usage();
 			return -1;
 		}
+	}
+	if (discover) {
+		if (host || persistent || (!busid && !select_wanted(&sel))) {
+			err("--discover takes -b, -i or --serial, and neither -r nor --persistent");
+			return -1;
+		}
+		if (busid && !select_busid(&sel, busid))
+			return -1;
+		return attach_discovered(cli, &sel) < 0 ? -1 : 0;
 	}
 	if (!select_wanted(&sel) && (!host || !busid)) {
 		usage();

@@ -22,7 +22,8 @@ static void usage(void)
 	       SELECT_USAGE
 	       "                           (with -l or -r: list only the devices selected)\n"
 	       JSON_USAGE
-	       "    -r <host> -r <host>... List several servers' devices (HOST[:PORT], [V6ADDR]:PORT)\n");
+	       "    -r <host> -r <host>... List several servers' devices (HOST[:PORT], [V6ADDR]:PORT)\n"
+	       "        --discover         List the devices of every server found over mDNS\n");
 }
 
 /* @note: an extra line under the device ("export rule: ..."), or NULL. */
@@ -171,6 +172,24 @@ static int list_gadgets(struct usbip_cli *cli, enum list_format format)
 	return 0;
 }
 
+/* list --discover: servers_list() of every server found over mDNS. */
+static int list_discovered(struct usbip_cli *cli, const struct usbip_selector *sel,
+			   enum list_format format)
+{
+	struct cli_server *srv;
+	int n = discover_servers(cli, discover_timeout(cli), &srv), r;
+
+	if (n < 0)
+		return -1;
+	if (n == 0)
+		info("no USB/IP server found over mDNS (usbipd advertises unless --no-mdns)");
+	r = servers_list(cli, srv, (size_t)n, sel, format);
+	free(srv);
+	return r;
+}
+
+enum { OPT_DISCOVER = OPT_ALL + 1 };
+
 static int run(struct usbip_cli *cli, int argc, char *argv[])
 {
 	static const struct option opts[] = {
@@ -178,6 +197,7 @@ static int run(struct usbip_cli *cli, int argc, char *argv[])
 		{ "remote", required_argument, NULL, 'r' },
 		{ "local", no_argument, NULL, 'l' },
 		{ "device", no_argument, NULL, 'd' },
+		{ "discover", no_argument, NULL, OPT_DISCOVER },
 		SELECT_OPTIONS,
 		JSON_OPTION,
 		{ "help", no_argument, NULL, 'h' },
@@ -208,6 +228,7 @@ static int run(struct usbip_cli *cli, int argc, char *argv[])
 			}
 			hosts[nsrv++] = optarg;
 			/* fall through */
+		case OPT_DISCOVER:
 		case 'l':
 		case 'd':
 			if (!mode)
@@ -233,7 +254,7 @@ static int run(struct usbip_cli *cli, int argc, char *argv[])
 		err("-i and --serial select among -l or -r devices, not gadgets (-d)");
 		return -1;
 	}
-	if (sel.serial[0] && mode == 'r') {
+	if (sel.serial[0] && (mode == 'r' || mode == OPT_DISCOVER)) {
 		/* OP_REP_DEVLIST has no serial numbers: a filter could only guess. */
 		err("a server's device list carries no serial numbers: use --serial "
 		    "with list -l on the server, or with attach (which checks it)");
@@ -261,6 +282,8 @@ static int run(struct usbip_cli *cli, int argc, char *argv[])
 		if (format == LIST_PARSABLE && nsrv == 1)
 			format = LIST_HUMAN;
 		return servers_list(cli, srv, nsrv, &sel, format);
+	case OPT_DISCOVER:
+		return list_discovered(cli, &sel, format);
 	case 'l':
 		return list_local(cli, format, &sel);
 	case 'd':

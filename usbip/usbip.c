@@ -105,6 +105,7 @@ int main(int argc, char *argv[])
 				err("invalid timeout %s: give seconds from 1 to 3600", optarg);
 				return EXIT_FAILURE;
 			}
+			cli.timeout_given = true;
 			break;
 		case OPT_CONFIG:
 			config = optarg;

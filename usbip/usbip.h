@@ -19,6 +19,7 @@ struct usbip_cli {
 	const struct cli_server *servers;
 	size_t nservers;
 	const char *config_file;	/* the usbip.conf read, for messages */
+	bool timeout_given;	/* --timeout was given (discovery waits less otherwise) */
 };
 
 struct usbip_command {
@@ -63,6 +64,21 @@ void cli_config_free(struct usbip_cli *cli);
 /* @s as "host:port" or "[v6addr]:port", escaped; CLI_SERVER_SHOWN_SIZE bytes. */
 #define CLI_SERVER_SHOWN_SIZE (ESCAPED_SIZE(USBIP_RECORD_HOST_MAX) + 10)
 const char *cli_server_shown(const struct cli_server *s, char *buf, size_t size);
+/*
+ * Servers advertised over mDNS/DNS-SD (_usbip._tcp, discover.c): browses
+ * through avahi-daemon until it has reported what it knows and each server
+ * is resolved, at most @timeout_ms.  host is an address (IPv6 link-local
+ * with "%ifname").  Returns the count with *@out allocated (free() it; NULL
+ * when 0), or -1 after logging why (avahi-daemon not running, discovery not
+ * built in).
+ */
+#define DISCOVER_TIMEOUT_MS 3000
+int discover_servers(struct usbip_cli *cli, int timeout_ms, struct cli_server **out);
+/* The wait for discover_servers(): --timeout when given, else DISCOVER_TIMEOUT_MS. */
+static inline int discover_timeout(const struct usbip_cli *cli)
+{
+	return cli->timeout_given ? cli->timeout_ms : DISCOVER_TIMEOUT_MS;
+}
 
 /* Connects to @host with the global port and timeout; logs failures. */
 int cli_connect(struct usbip_cli *cli, const char *host);

@@ -39,6 +39,7 @@ static void drain(struct devices *ds)
 		dbg("uevent %s %s", udev_device_get_action(dev), udev_device_get_syspath(dev));
 		ds->stale = true;
 		export_rules_uevent(ds->d, dev);
+		mdns_devices_changed(ds->d);
 		udev_device_unref(dev);
 	}
 }

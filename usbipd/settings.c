@@ -91,6 +91,8 @@ bool config_set(struct config *c, const char *key, const char *value, const char
 		c->device = true;
 	} else if (!strcmp(key, "debug")) {
 		c->debug = true;
+	} else if (!strcmp(key, "no-mdns")) {
+		c->no_mdns = true;
 	} else if (!strcmp(key, "tcp-port")) {
 		if (!parse_port(value))
 			goto bad;
@@ -156,6 +158,7 @@ static const char *const config_keys[] = {
 	"ipv4", "ipv6", "device", "debug", "tcp-port", "pid-file", "timeout",
 	"max-handshakes", "keepalive-idle", "keepalive-interval",
 	"keepalive-count", "allow", "listen", "max-per-source", "rules",
+	"no-mdns",
 };
 
 /* Bit of each setting, so the command line can override the file. */
@@ -175,7 +178,7 @@ unsigned config_all_bits(void)
 static bool is_flag(const char *key)
 {
 	return !strcmp(key, "ipv4") || !strcmp(key, "ipv6") || !strcmp(key, "device") ||
-	       !strcmp(key, "debug");
+	       !strcmp(key, "debug") || !strcmp(key, "no-mdns");
 }
 
 /*
@@ -270,6 +273,7 @@ void config_merge(struct config *out, const struct config *file, const struct co
 	out->ipv6 = PICK("ipv6")->ipv6;
 	out->device = PICK("device")->device;
 	out->debug = PICK("debug")->debug;
+	out->no_mdns = PICK("no-mdns")->no_mdns;
 	g_free(out->port);
 	out->port = g_strdup(PICK("tcp-port")->port);
 	out->pid_file = g_strdup(PICK("pid-file")->pid_file);

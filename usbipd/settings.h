@@ -12,6 +12,7 @@ struct addrinfo;
 /* Settings from defaults, the configuration file and the command line. */
 struct config {
 	bool ipv4, ipv6, device, debug;
+	bool no_mdns;			/* do not advertise over mDNS (mdns.c) */
 	char *port;
 	char *pid_file;
 	char *file;			/* the configuration file in use */

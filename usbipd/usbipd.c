@@ -88,6 +88,9 @@ static const char usage_text[] =
 	"		Bind the devices the export rules in FILE name\n"
 	"		(default " SYSCONFDIR "/usbip/export.rules).\n"
 	"\n"
+	"	--no-mdns\n"
+	"		Do not advertise the server over mDNS/DNS-SD.\n"
+	"\n"
 	"	-l, --log\n"
 	"		Log to syslog.\n"
 	"\n";
@@ -162,6 +165,7 @@ static gboolean on_hangup(gpointer data)
 	if (!reload(d))
 		err("configuration not reloaded; the previous settings stay in force");
 	export_rules_reload(d);
+	mdns_apply(d);
 	notify_ready();
 	return G_SOURCE_CONTINUE;
 }
@@ -263,6 +267,7 @@ static int listen_fds(void)
 enum {
 	OPT_TIMEOUT = 256, OPT_ALLOW, OPT_LISTEN, OPT_MAX_HANDSHAKES,
 	OPT_KA_IDLE, OPT_KA_INTERVAL, OPT_KA_COUNT, OPT_MAX_PER_SOURCE, OPT_RULES,
+	OPT_NO_MDNS,
 };
 
 /* What main() does after parsing: go on, or exit with a status. */
@@ -295,6 +300,7 @@ static int parse_command_line(struct usbipd *d, int argc, char *argv[], bool *da
 		{ "keepalive-interval", required_argument, NULL, OPT_KA_INTERVAL },
 		{ "keepalive-count", required_argument, NULL, OPT_KA_COUNT },
 		{ "rules", required_argument, NULL, OPT_RULES },
+		{ "no-mdns", no_argument, NULL, OPT_NO_MDNS },
 		{ NULL, 0, NULL, 0 },
 	};
 	/* Long options that map 1:1 onto configuration keys. */
@@ -305,6 +311,7 @@ static int parse_command_line(struct usbipd *d, int argc, char *argv[], bool *da
 		{ OPT_MAX_PER_SOURCE, "max-per-source" },
 		{ OPT_KA_IDLE, "keepalive-idle" }, { OPT_KA_INTERVAL, "keepalive-interval" },
 		{ OPT_KA_COUNT, "keepalive-count" }, { OPT_RULES, "rules" },
+		{ OPT_NO_MDNS, "no-mdns" },
 	};
 	int opt;
 
@@ -451,11 +458,14 @@ int main(int argc, char *argv[])
 	/* Everything that needs privileges is done: module, sockets, uevents. */
 	if (drop_privileges() < 0)
 		goto out;
+	/* Announced once clients can connect. */
+	mdns_apply(&d);
 	notify_ready();
 	g_main_loop_run(d.loop);
 	info("shutting down usbipd");
 	r = EXIT_SUCCESS;
 out:
+	mdns_free(&d);
 	server_stop(&d);
 	devices_free(d.devices);
 	export_rules_free(&d);

@@ -14,6 +14,7 @@ struct devices;
 struct conns;
 struct export_rules;
 struct udev_device;
+struct mdns;
 
 /* Everything the daemon knows; one instance, passed around explicitly. */
 struct usbipd {
@@ -31,6 +32,7 @@ struct usbipd {
 	int activated;			/* sockets from the service manager (LISTEN_FDS) */
 	int pid_fd;			/* the locked PID file, or -1 */
 	char *pid_path;			/* ... and the path it was written at */
+	struct mdns *mdns;		/* mdns.c; NULL: not advertising */
 };
 
 /* devices.c */
@@ -51,6 +53,14 @@ void export_rules_free(struct usbipd *d);
  * came from.  Logs every contradiction. */
 bool activation_matches(const struct config *cfg, const struct config *cli, const char *file,
 			int first_fd, int count);
+
+/* mdns.c: advertises _usbip._tcp over mDNS through avahi-daemon, unless
+ * no-mdns is set: mdns_apply() at start and after each reload (starts or
+ * stops), mdns_devices_changed() after any uevent (the TXT record's device
+ * count), mdns_free() at exit (withdraws the service). */
+void mdns_apply(struct usbipd *d);
+void mdns_devices_changed(struct usbipd *d);
+void mdns_free(struct usbipd *d);
 
 /* privileges.c: sets no_new_privs and drops every capability; -1 on failure. */
 int drop_privileges(void);

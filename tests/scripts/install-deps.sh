@@ -7,7 +7,7 @@ pkgs="build-essential autoconf automake libtool pkg-config \
 	umockdev libumockdev-dev usbip usb.ids strace python3 iproute2 \
 	systemd libsystemd-dev clang libclang-rt-dev \
 	python3-gi gir1.2-umockdev-1.0 valgrind util-linux kmod procps xz-utils \
-	libjson-glib-dev libavahi-client-dev avahi-daemon dbus bash-completion \
+	libjson-glib-dev libavahi-client-dev libavahi-glib-dev avahi-daemon avahi-utils dbus bash-completion \
 	libgnutls28-dev gnutls-bin"
 # Not in a minimal Debian: procps gives /bin/kill, which `systemd-analyze verify`
 # wants for usbipd.service's ExecReload; xz-utils compresses `make distcheck`'s
