@@ -28,8 +28,8 @@ from harness import (FIXTURES, USBIP, USBIPD, Usbipd, missing, real_binary,  # n
                      require_program, wait_for, work_dir)
 from taplib import tap, done  # noqa: E402
 
-PORT = 13320
-PORT6 = 13321
+PORT = 13340
+PORT6 = 13341
 INNER = "USBIP_TEST_MDNS_INNER"
 SRV_HOST, CLI_HOST = "usbip-mdns-srv", "usbip-mdns-cli"
 
