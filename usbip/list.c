@@ -277,10 +277,6 @@ static int run(struct usbip_cli *cli, int argc, char *argv[])
 				return -1;
 			}
 		}
-		/* The kernel's tool ignores -p with -r, and scripts written for it
-		 * get what they always got: one server stays in the text form. */
-		if (format == LIST_PARSABLE && nsrv == 1)
-			format = LIST_HUMAN;
 		return servers_list(cli, srv, nsrv, &sel, format);
 	case OPT_DISCOVER:
 		return list_discovered(cli, &sel, format);

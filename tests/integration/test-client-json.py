@@ -347,8 +347,9 @@ tap(r[0] == 1 and r[1].endswith("#server=%s#\n" % addr(P_GOOD)) and
     "could not connect to ::1:%d" % P_REFUSED in r[2],
     "-p: the global --tcp-port for a bare host, [V6ADDR]:PORT parsed", detail(r))
 r = usbip("-t", P_GOOD, "list", "-p", "-r", H)
-tap(r[0] == 0 and r[1].startswith("Exportable USB devices\n") and " - %s\n" % H in r[1],
-    "one server: -p ignored, the text as the kernel's tool prints it", detail(r))
+tap(r[0] == 0 and r[1] == "busid=1-1#usbid=0781:5567#server=%s:%s#\n"
+    "busid=2-1#usbid=dead:beef#server=%s:%s#\n" % (H, P_GOOD, H, P_GOOD),
+    "one server: -p parsable too (the kernel's tool ignores it)", detail(r))
 r = usbip("list", "-r", addr(P_GOOD), "-r", "[::1")
 tap(r[0] == 1 and r[1] == "" and "invalid server '[::1'" in r[2],
     "a malformed server: an error naming it, exit 1", detail(r))
