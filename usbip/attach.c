@@ -176,7 +176,7 @@ int attach_selected(struct usbip_cli *cli, const char *host, const struct usbip_
 	char serial_shown[ESCAPED_SIZE(USBIP_SERIAL_SIZE)];
 	int n, port = -1;
 
-	n = select_remote(cli->ctx, host, cli->port, cli->timeout_ms, sel, &cands);
+	n = select_remote(cli, host, cli->port, cli->timeout_ms, sel, &cands);
 	if (n < 0)
 		return -1;
 	escape_text(host_shown, sizeof(host_shown), host);

@@ -30,7 +30,7 @@ static int list_remote(struct usbip_cli *cli, const char *host,
 	if (select_wanted(sel)) {
 		char what[SELECT_SHOWN_SIZE];
 
-		r = select_remote(cli->ctx, host, cli->port, cli->timeout_ms, sel, &list);
+		r = select_remote(cli, host, cli->port, cli->timeout_ms, sel, &list);
 		if (r < 0)
 			return -1;
 		if (r == 0) {

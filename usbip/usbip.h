@@ -9,11 +9,16 @@
 #include "util/escape.h"
 #include "util/log.h"
 
+struct tls_creds;
+
 /* What every command gets: the library context and the global options. */
 struct usbip_cli {
 	struct usbip_ctx *ctx;
 	const char *port;	/* TCP service, "3240" unless --tcp-port */
 	int timeout_ms;		/* per connect and per reply */
+	/* --tls-ca (TLS on when set), --tls-cert, --tls-key */
+	const char *tls_ca, *tls_cert, *tls_key;
+	struct tls_creds *tls;	/* loaded by the first connection */
 };
 
 struct usbip_command {
@@ -36,7 +41,17 @@ struct cli_server {
 	char port[8];
 };
 
-/* Connects to @host with the global port and timeout; logs failures. */
+/*
+ * The one place connections to a server are made: TCP to @host:@port
+ * within @timeout_ms, then, with --tls-ca, the TLS handshake (the server's
+ * certificate checked against the CA and @host) and kernel TLS on the
+ * socket, so the requests and the device's traffic are encrypted.  Returns
+ * the socket, or -errno: a TCP failure is not logged (the caller knows what
+ * it was doing), a TLS one always is, and *@tls_failed (may be NULL) says so.
+ */
+int cli_open(struct usbip_cli *cli, const char *host, const char *port, int timeout_ms,
+	     bool *tls_failed);
+/* cli_open() with the global port and timeout; logs every failure. */
 int cli_connect(struct usbip_cli *cli, const char *host);
 /* Is @s a bus id we may send or write to sysfs? Logs why not. */
 bool cli_busid_ok(const char *s);
@@ -97,7 +112,7 @@ int select_local(struct usbip_ctx *ctx, const struct usbip_selector *sel,
  * in the server's order, with @out holding them (usbip_devlist_free; empty
  * when 0), or -1 after logging why the list could not be had.
  */
-int select_remote(struct usbip_ctx *ctx, const char *host, const char *port,
+int select_remote(struct usbip_cli *cli, const char *host, const char *port,
 		  int timeout_ms, const struct usbip_selector *sel,
 		  struct usbip_devlist *out);
 /*
@@ -106,7 +121,7 @@ int select_remote(struct usbip_ctx *ctx, const char *host, const char *port,
  * server answers): the count, or -errno with *@connected (may be NULL)
  * telling whether the connection was made.
  */
-int select_candidates(struct usbip_ctx *ctx, const char *host, const char *port,
+int select_candidates(struct usbip_cli *cli, const char *host, const char *port,
 		      int timeout_ms, const struct usbip_selector *sel,
 		      struct usbip_devlist *out, bool *connected);
 
