@@ -66,6 +66,8 @@ void attach_record(struct usbip_cli *cli, int port, const char *host, const char
 	snprintf(rec.service, sizeof(rec.service), "%s", cli->port);
 	snprintf(rec.busid, sizeof(rec.busid), "%s", busid);
 	r = usbip_record_write(cli->ctx, (uint32_t)port, &rec);
+	/* Also when plaintext: a note of an earlier attachment must go. */
+	cli_tls_note(cli, (uint32_t)port, &rec, r == 0 && cli->tls_ca);
 	if (r < 0)
 		/* The device is attached; only `usbip port` will lack its origin. */
 		err("record connection for port %d in %s: %s", port,

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Helpers shared by the usbip commands. */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -63,6 +64,45 @@ int cli_connect(struct usbip_cli *cli, const char *host)
 	if (fd < 0 && !tls_failed)
 		err("could not connect to %s:%s: %s", host, cli->port, usbip_strerror(fd));
 	return fd;
+}
+
+static void tls_note_name(uint32_t port, char *name, size_t size)
+{
+	snprintf(name, size, "port%u.tls", port);
+}
+
+/* The record's line as usbip_record_write() writes it. */
+static void tls_note_text(const struct usbip_record *rec, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s %s %s\n", rec->host, rec->service, rec->busid);
+}
+
+void cli_tls_note(struct usbip_cli *cli, uint32_t port, const struct usbip_record *rec, bool on)
+{
+	char name[32], text[sizeof(*rec) + 4];
+	int r;
+
+	tls_note_name(port, name, sizeof(name));
+	if (!on) {
+		usbip_state_remove(cli->ctx, name);
+		return;
+	}
+	tls_note_text(rec, text, sizeof(text));
+	r = usbip_state_write(cli->ctx, name, text, strlen(text));
+	if (r < 0)
+		err("note that port %u is encrypted in %s: %s", port,
+		    usbip_get_state_dir(cli->ctx), strerror(-r));
+}
+
+bool cli_tls_noted(struct usbip_cli *cli, uint32_t port, const struct usbip_record *rec)
+{
+	char name[32], want[sizeof(*rec) + 4], have[sizeof(*rec) + 4];
+
+	tls_note_name(port, name, sizeof(name));
+	if (usbip_state_read(cli->ctx, name, have, sizeof(have)) < 0)
+		return false;
+	tls_note_text(rec, want, sizeof(want));
+	return strcmp(have, want) == 0;
 }
 
 bool cli_busid_ok(const char *s)

@@ -53,6 +53,14 @@ int cli_open(struct usbip_cli *cli, const char *host, const char *port, int time
 	     bool *tls_failed);
 /* cli_open() with the global port and timeout; logs every failure. */
 int cli_connect(struct usbip_cli *cli, const char *host);
+/*
+ * "port<N>.tls" in the state directory notes that vhci port @port was
+ * attached over TLS, for `usbip port`.  It holds the port record's line, so a
+ * note left behind (the kernel dropped the port, another tool reused it)
+ * names no other attachment.  @on false removes it.
+ */
+void cli_tls_note(struct usbip_cli *cli, uint32_t port, const struct usbip_record *rec, bool on);
+bool cli_tls_noted(struct usbip_cli *cli, uint32_t port, const struct usbip_record *rec);
 /* Is @s a bus id we may send or write to sysfs? Logs why not. */
 bool cli_busid_ok(const char *s);
 

@@ -154,7 +154,10 @@ step "port"
 expect_rc 0 /ours/usbip port
 PORT=$(port_from_output /tmp/out)
 [ -n "$PORT" ] || fail "usbip port shows no port"
+grep -q "usbip://127.0.0.1:3240/$B\$" /tmp/out || fail "port output lacks usbip://127.0.0.1:3240/$B"
+grep -q "^ *encrypted: TLS, in the kernel\$" /tmp/out || fail "usbip port does not show the port as encrypted"
 expect_rc 0 /ours/usbip detach -p "$PORT"
+[ -e "/var/run/vhci_hcd/port$PORT.tls" ] && fail "the TLS note of port $PORT is left after detach"
 wait_until 15 vhci_all_free || fail "port not free after detach"
 wait_until 15 no_imported_disks || fail "imported disk still present after detach"
 wait_until 10 sh -c "[ \"\$(cat /sys/bus/usb/devices/$B/usbip_status)\" = 1 ]" ||
@@ -179,6 +182,7 @@ if command -v tcpdump >/dev/null; then
 	[ "$hits" -gt 0 ] || fail "the capture check finds no sample even over plaintext: it proves nothing"
 	run /ours/usbip port
 	PORT=$(port_from_output /tmp/out)
+	grep -q "encrypted" /tmp/out && fail "usbip port shows a plaintext port as encrypted"
 	run /ours/usbip detach -p "$PORT"
 	wait_until 15 vhci_all_free || fail "port not free after detach"
 	wait_until 15 no_imported_disks
