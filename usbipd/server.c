@@ -549,7 +549,8 @@ static bool conn_first_byte(struct conn *c)
 		conn_free(c, false);
 		return false;
 	}
-	if (tls_is_client_hello(b)) {
+	/* TLS may have been turned off by a reload since the accept. */
+	if (c->d->tls && tls_is_client_hello(b)) {
 		c->tls = tls_conn_new(c->d->tls, c->fd, NULL, why, sizeof(why));
 		if (!c->tls) {
 			conn_err(c, "%s: %s", peer(c), why);

@@ -40,9 +40,11 @@ static const char priorities[] =
 struct tls_creds {
 	gnutls_certificate_credentials_t cred;
 	bool server, have_ca;
+	unsigned refs;		/* the loader's, and one per session using them */
 };
 
 struct tls_conn {
+	struct tls_creds *creds;	/* GnuTLS only points at them: held */
 	gnutls_session_t session;
 	bool server;
 	int fd;
@@ -94,6 +96,7 @@ struct tls_creds *tls_creds_load(bool server, const char *cert, const char *key,
 		return NULL;
 	}
 	c->server = server;
+	c->refs = 1;
 	if (cert) {
 		r = gnutls_certificate_set_x509_key_file2(c->cred, cert, key, GNUTLS_X509_FMT_PEM,
 							  NULL, 0);
@@ -121,7 +124,7 @@ fail:
 
 void tls_creds_free(struct tls_creds *c)
 {
-	if (!c)
+	if (!c || --c->refs > 0)
 		return;
 	gnutls_certificate_free_credentials(c->cred);
 	free(c);
@@ -175,6 +178,8 @@ struct tls_conn *tls_conn_new(struct tls_creds *c, int fd, const char *host, cha
 			gnutls_server_name_set(t->session, GNUTLS_NAME_DNS, host, strlen(host));
 	}
 	gnutls_transport_set_int(t->session, fd);
+	t->creds = c;
+	c->refs++;
 	return t;
 fail:
 	gnutls_deinit(t->session);
@@ -187,6 +192,7 @@ void tls_conn_free(struct tls_conn *t)
 	if (!t)
 		return;
 	gnutls_deinit(t->session);
+	tls_creds_free(t->creds);
 	free(t);
 }
 

@@ -44,6 +44,8 @@ bool tls_is_client_hello(uint8_t first_byte);
  */
 struct tls_creds *tls_creds_load(bool server, const char *cert, const char *key,
 				 const char *ca, char *why, size_t why_size);
+/* Drops the loader's hold: sessions made from @c keep it until they end
+ * (a reload may replace the credentials while handshakes are under way). */
 void tls_creds_free(struct tls_creds *c);
 /* Does a server with @c require client certificates (a CA was given)? */
 bool tls_creds_verify_peer(const struct tls_creds *c);

@@ -10,6 +10,8 @@ refused with the fix named, never served in clear.  Certificates are made
 with contrib/usbip-make-certs.sh.  Runs in the host-bound testbed; TAP.
 """
 import os
+import select
+import signal
 import socket
 import ssl
 import subprocess
@@ -169,6 +171,57 @@ d = daemon(PORT_CONF, [], "conf.log", config=good)
 tap(devlist(PORT_CONF, timeout=3) == b"" and
     d.wait_log("refused: plaintext USB/IP, and TLS is required", 3),
     "[tls] cert=, key=, ca=, require=true work as the options")
+d.stop()
+
+
+# --- a reload during a handshake: the handshake keeps the credentials it began with
+tls_conf = conf("reload.conf", "[usbipd]\n[tls]\ncert=%s/server.pem\nkey=%s/server-key.pem\n"
+                "ca=%s/ca.pem\n" % (G, G, G))
+d = daemon(PORT_CONF, [], "reload.log", config=tls_conf)
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+ctx.load_verify_locations(G + "/ca.pem")
+ctx.load_cert_chain(G + "/client-alice.pem", G + "/client-alice-key.pem")
+raw = socket.create_connection(("127.0.0.1", PORT_CONF), timeout=5)
+raw.setblocking(False)
+hs = ctx.wrap_socket(raw, server_hostname="127.0.0.1", do_handshake_on_connect=False)
+
+
+def step():
+    try:
+        hs.do_handshake()
+        return True
+    except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
+        return False
+
+
+step()                      # ClientHello out
+select.select([hs], [], [], 5)
+# The server has answered with its certificate: now the file names another CA.
+with open(tls_conf, "w") as f:
+    f.write("[usbipd]\n[tls]\ncert=%s/server.pem\nkey=%s/server-key.pem\nca=%s/ca.pem\n"
+            % (G, G, O))
+d.signal(signal.SIGHUP)
+reloaded = d.wait_log("reloading configuration", 5)
+time.sleep(0.2)
+finished = False
+end = time.time() + 5
+while not finished and time.time() < end:
+    try:
+        finished = step()
+    except (ssl.SSLError, OSError):
+        break
+    if not finished:
+        select.select([hs], [], [], 0.5)
+tap(reloaded and (d.wait_log("TLS established", 3) or
+                  d.wait_log("refused: kernel TLS is not available", 3)) and
+    "TLS handshake failed" not in d.text(),
+    "a handshake under way when the CA is replaced finishes with the credentials it began with",
+    d.text()[-600:])
+hs.close()
+r, what = tls_client(PORT_CONF, G + "/client-alice")
+tap(r != "ok" and d.wait_log("client certificate not accepted", 3),
+    "... and the next client is checked against the new CA", d.text()[-400:])
 d.stop()
 
 
