@@ -68,7 +68,7 @@ int cli_connect(struct usbip_cli *cli, const char *host)
 
 static void tls_note_name(uint32_t port, char *name, size_t size)
 {
-	snprintf(name, size, "port%u.tls", port);
+	snprintf(name, size, "tls.port%u", port);
 }
 
 /* The record's line as usbip_record_write() writes it. */

@@ -54,7 +54,7 @@ int cli_open(struct usbip_cli *cli, const char *host, const char *port, int time
 /* cli_open() with the global port and timeout; logs every failure. */
 int cli_connect(struct usbip_cli *cli, const char *host);
 /*
- * "port<N>.tls" in the state directory notes that vhci port @port was
+ * "tls.port<N>" in the state directory notes that vhci port @port was
  * attached over TLS, for `usbip port`.  It holds the port record's line, so a
  * note left behind (the kernel dropped the port, another tool reused it)
  * names no other attachment.  @on false removes it.

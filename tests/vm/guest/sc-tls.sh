@@ -157,7 +157,7 @@ PORT=$(port_from_output /tmp/out)
 grep -q "usbip://127.0.0.1:3240/$B\$" /tmp/out || fail "port output lacks usbip://127.0.0.1:3240/$B"
 grep -q "^ *encrypted: TLS, in the kernel\$" /tmp/out || fail "usbip port does not show the port as encrypted"
 expect_rc 0 /ours/usbip detach -p "$PORT"
-[ -e "/var/run/vhci_hcd/port$PORT.tls" ] && fail "the TLS note of port $PORT is left after detach"
+[ -e "/var/run/vhci_hcd/tls.port$PORT" ] && fail "the TLS note of port $PORT is left after detach"
 wait_until 15 vhci_all_free || fail "port not free after detach"
 wait_until 15 no_imported_disks || fail "imported disk still present after detach"
 wait_until 10 sh -c "[ \"\$(cat /sys/bus/usb/devices/$B/usbip_status)\" = 1 ]" ||
