@@ -64,6 +64,8 @@ static bool driver_present(const char *name)
 		{ "usbip-host", "/sys/bus/usb/drivers/usbip-host" },
 		{ "usbip-vudc", "/sys/bus/platform/drivers/usbip-vudc" },
 		{ "vhci-hcd", "/sys/bus/platform/drivers/vhci_hcd" },
+		/* Kernel TLS: its statistics appear with the module (or built in). */
+		{ "tls", "/proc/net/tls_stat" },
 	};
 	struct stat st;
 

@@ -67,6 +67,8 @@ void attach_record(struct usbip_cli *cli, int port, const char *host, const char
 	snprintf(rec.service, sizeof(rec.service), "%s", cli->port);
 	snprintf(rec.busid, sizeof(rec.busid), "%s", busid);
 	r = usbip_record_write(cli->ctx, (uint32_t)port, &rec);
+	/* Also when plaintext: a note of an earlier attachment must go. */
+	cli_tls_note(cli, (uint32_t)port, &rec, r == 0 && cli->tls_ca);
 	if (r < 0)
 		/* The device is attached; only `usbip port` will lack its origin. */
 		err("record connection for port %d in %s: %s", port,
@@ -255,7 +257,7 @@ int attach_selected(struct usbip_cli *cli, const char *host, const struct usbip_
 	char shown[SELECT_SHOWN_SIZE], host_shown[ESCAPED_SIZE(USBIP_RECORD_HOST_MAX)];
 	int n, port;
 
-	n = select_remote(cli->ctx, host, cli->port, cli->timeout_ms, sel, &cands);
+	n = select_remote(cli, host, cli->port, cli->timeout_ms, sel, &cands);
 	if (n < 0)
 		return -1;
 	if (n == 0) {
@@ -290,6 +292,9 @@ int attach_search(struct usbip_cli *cli, const struct cli_server *srv, size_t n,
 		err("no server to ask for %s: give -r HOST", shown);
 		return -1;
 	}
+	/* The per-server copies of @cli below share its TLS credentials. */
+	if (cli->tls_ca && cli_tls_prepare(cli) < 0)
+		return -1;
 	answer = calloc(n, sizeof(*answer));
 	if (!answer) {
 		err("out of memory");
@@ -305,7 +310,7 @@ int attach_search(struct usbip_cli *cli, const struct cli_server *srv, size_t n,
 		one.port = srv[i].port;
 		cli_server_shown(&srv[i], name, sizeof(name));
 		dbg("asking %s for %s", name, shown);
-		found = select_candidates(cli->ctx, srv[i].host, srv[i].port, cli->timeout_ms,
+		found = select_candidates(cli, srv[i].host, srv[i].port, cli->timeout_ms,
 					  sel, &cands, &connected);
 		if (found < 0) {
 			/* One server down must not stop the search. */

@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * The client's configuration file, usbip.conf(5): the servers that
- * `usbip attach -i` searches when no -r is given, and a default timeout.
- * A GKeyFile with one group, [client].  The file is read before every
+ * `usbip attach -i` searches when no -r is given, a default timeout, and
+ * the TLS files.  A GKeyFile with two groups, [client] and [tls].  The file is read before every
  * command, so what it says must be checked as carefully as what a server
  * sends: its size, its bytes, every value.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -236,6 +237,50 @@ static bool load_timeout(struct usbip_cli *cli, GKeyFile *kf, const char *path)
 	return false;
 }
 
+/*
+ * Reads [tls] ca=, cert=, key= into @cli where the command line gave no
+ * --tls-ca, --tls-cert, --tls-key (the command line wins, as for timeout=).
+ * The paths are kept in cli->tls_conf (cli_config_free).
+ */
+static bool load_tls(struct usbip_cli *cli, GKeyFile *kf, const char *path)
+{
+	static const char *const names[] = { "ca", "cert", "key" };
+	const char **dest[] = { &cli->tls_ca, &cli->tls_cert, &cli->tls_key };
+	g_auto(GStrv) keys = g_key_file_get_keys(kf, "tls", NULL, NULL);
+	bool ok = true;
+
+	for (size_t i = 0; keys && keys[i]; i++) {
+		char shown[ESCAPED_SIZE(SHOWN_MAX)];
+		size_t k = 0;
+
+		while (k < G_N_ELEMENTS(names) && strcmp(keys[i], names[k]))
+			k++;
+		if (k == G_N_ELEMENTS(names)) {
+			warn("%s: unknown key %s= in [tls] ignored: usbip reads ca=, cert= and key=",
+			     path, value_shown(shown, sizeof(shown), keys[i]));
+			continue;
+		}
+		g_autofree char *v = g_key_file_get_string(kf, "tls", keys[i], NULL);
+
+		if (!v || !*g_strstrip(v) || strlen(v) >= PATH_MAX) {
+			err("%s: [tls] %s=%s: give the path of a PEM file", path, keys[i],
+			    value_shown(shown, sizeof(shown), v ? v : ""));
+			ok = false;
+			continue;
+		}
+		free(cli->tls_conf[k]);
+		cli->tls_conf[k] = strdup(v);
+		if (!cli->tls_conf[k]) {
+			err("out of memory");
+			ok = false;
+		}
+	}
+	for (size_t k = 0; ok && k < G_N_ELEMENTS(names); k++)
+		if (!*dest[k])
+			*dest[k] = cli->tls_conf[k];
+	return ok;
+}
+
 int cli_config_load(struct usbip_cli *cli, const char *path)
 {
 	g_autoptr(GKeyFile) kf = NULL;
@@ -265,10 +310,9 @@ int cli_config_load(struct usbip_cli *cli, const char *path)
 	for (size_t i = 0; groups[i]; i++) {
 		char shown[ESCAPED_SIZE(SHOWN_MAX)];
 
-		/* [tls] is reserved for the TLS settings to come. */
 		if (!strcmp(groups[i], "client") || !strcmp(groups[i], "tls"))
 			continue;
-		warn("%s: unknown group [%s] ignored: usbip reads [client]", path,
+		warn("%s: unknown group [%s] ignored: usbip reads [client] and [tls]", path,
 		     value_shown(shown, sizeof(shown), groups[i]));
 	}
 	keys = g_key_file_get_keys(kf, "client", NULL, NULL);
@@ -283,6 +327,7 @@ int cli_config_load(struct usbip_cli *cli, const char *path)
 			warn("%s: unknown key %s= in [client] ignored: usbip reads servers= "
 			     "and timeout=", path, value_shown(shown, sizeof(shown), keys[i]));
 	}
+	ok = load_tls(cli, kf, path) && ok;
 	if (!ok) {
 		cli_config_free(cli);
 		return -1;
@@ -296,4 +341,15 @@ void cli_config_free(struct usbip_cli *cli)
 	free((void *)cli->servers);
 	cli->servers = NULL;
 	cli->nservers = 0;
+	/* The TLS paths the file gave may be in use as cli->tls_*: unset them. */
+	for (size_t k = 0; k < G_N_ELEMENTS(cli->tls_conf); k++) {
+		if (cli->tls_ca == cli->tls_conf[k])
+			cli->tls_ca = NULL;
+		if (cli->tls_cert == cli->tls_conf[k])
+			cli->tls_cert = NULL;
+		if (cli->tls_key == cli->tls_conf[k])
+			cli->tls_key = NULL;
+		free(cli->tls_conf[k]);
+		cli->tls_conf[k] = NULL;
+	}
 }

@@ -52,6 +52,7 @@ static int detach(struct usbip_cli *cli, const char *arg)
 		r = 0;
 		goto out;
 	}
+	cli_tls_note(cli, (uint32_t)port, NULL, false);
 	usbip_record_remove(cli->ctx, (uint32_t)port);
 	r = usbip_vhci_detach(vhci, (uint32_t)port);
 	if (r < 0) {

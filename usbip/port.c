@@ -52,6 +52,9 @@ static void show_port(struct usbip_cli *cli, struct usbip_vhci *vhci,
 		       escape_text(host, sizeof(host), rec.host),
 		       escape_text(service, sizeof(service), rec.service),
 		       escape_text(busid, sizeof(busid), rec.busid));
+		/* Only for TLS ports: plaintext output stays the reference's. */
+		if (cli_tls_noted(cli, p->port, &rec))
+			printf("%10s    encrypted: TLS, in the kernel\n", "");
 	} else {
 		printf("%10s -> unknown host, remote port and remote busid\n", p->local_busid);
 		err("read_record: %s/port%u: %s", usbip_get_state_dir(cli->ctx), p->port,

@@ -110,24 +110,25 @@ int select_local(struct usbip_ctx *ctx, const struct usbip_selector *sel,
 	return (int)count;
 }
 
-int select_candidates(struct usbip_ctx *ctx, const char *host, const char *port,
+int select_candidates(struct usbip_cli *cli, const char *host, const char *port,
 		      int timeout_ms, const struct usbip_selector *sel,
 		      struct usbip_devlist *out, bool *connected)
 {
 	struct usbip_devlist list;
 	size_t kept = 0;
+	bool tls_failed = false;
 	int fd, r;
 
 	out->ndev = 0;
 	out->devs = NULL;
 	if (connected)
 		*connected = false;
-	fd = usbip_net_connect(ctx, host, port, timeout_ms);
+	fd = cli_open(cli, host, port, timeout_ms, &tls_failed);
+	if (connected)
+		*connected = fd >= 0 || tls_failed;
 	if (fd < 0)
 		return fd;
-	if (connected)
-		*connected = true;
-	r = usbip_request_devlist(ctx, fd, usbip_now_ms() + timeout_ms, &list);
+	r = usbip_request_devlist(cli->ctx, fd, usbip_now_ms() + timeout_ms, &list);
 	close(fd);
 	if (r < 0)
 		return r;
@@ -151,13 +152,13 @@ int select_candidates(struct usbip_ctx *ctx, const char *host, const char *port,
 	return (int)kept;
 }
 
-int select_remote(struct usbip_ctx *ctx, const char *host, const char *port,
+int select_remote(struct usbip_cli *cli, const char *host, const char *port,
 		  int timeout_ms, const struct usbip_selector *sel,
 		  struct usbip_devlist *out)
 {
 	char shown[ESCAPED_SIZE(USBIP_RECORD_HOST_MAX)];
 	bool connected;
-	int n = select_candidates(ctx, host, port, timeout_ms, sel, out, &connected);
+	int n = select_candidates(cli, host, port, timeout_ms, sel, out, &connected);
 
 	if (n >= 0)
 		return n;

@@ -44,7 +44,7 @@ static void thread_log(struct usbip_ctx *ctx, int priority, const char *file, in
 }
 
 struct query {
-	struct usbip_ctx *ctx;
+	struct usbip_cli cli;		/* the command's, with its own context */
 	const struct cli_server *srv;
 	int timeout_ms;
 	const struct usbip_selector *sel;
@@ -55,7 +55,7 @@ static void *query_run(void *arg)
 {
 	struct query *q = arg;
 
-	q->out->status = select_candidates(q->ctx, q->srv->host, q->srv->port, q->timeout_ms,
+	q->out->status = select_candidates(&q->cli, q->srv->host, q->srv->port, q->timeout_ms,
 					   q->sel, &q->out->list, &q->out->connected);
 	return NULL;
 }
@@ -73,19 +73,29 @@ void servers_query(struct usbip_cli *cli, const struct cli_server *srv, size_t n
 			out[i].status = -E2BIG;
 		n = SERVERS_MAX;
 	}
+	/* The threads share the TLS credentials: loaded here, once, before them. */
+	if (n > 1 && cli->tls_ca) {
+		int r = cli_tls_prepare(cli);
+
+		if (r < 0) {
+			for (size_t i = 0; i < n; i++)
+				out[i].status = r;
+			return;
+		}
+	}
 	for (size_t i = 0; i < n; i++) {
-		q[i] = (struct query){ cli->ctx, &srv[i], cli->timeout_ms, sel, &out[i] };
+		q[i] = (struct query){ *cli, &srv[i], cli->timeout_ms, sel, &out[i] };
 		/* One server: no thread, the command's own context (and messages). */
 		if (n == 1)
 			break;
 		/* A context serves one thread at a time (libusbip.h): one each. */
-		q[i].ctx = usbip_new();
-		if (!q[i].ctx) {
+		q[i].cli.ctx = usbip_new();
+		if (!q[i].cli.ctx) {
 			out[i].status = -ENOMEM;
 			continue;
 		}
-		usbip_set_log_fn(q[i].ctx, thread_log);
-		usbip_set_log_priority(q[i].ctx, usbip_get_log_priority(cli->ctx));
+		usbip_set_log_fn(q[i].cli.ctx, thread_log);
+		usbip_set_log_priority(q[i].cli.ctx, usbip_get_log_priority(cli->ctx));
 		started[i] = pthread_create(&tid[i], NULL, query_run, &q[i]) == 0;
 		if (!started[i])
 			query_run(&q[i]);	/* no thread to spare: ask it here */
@@ -95,7 +105,7 @@ void servers_query(struct usbip_cli *cli, const struct cli_server *srv, size_t n
 	for (size_t i = 0; i < n && n > 1; i++) {
 		if (started[i])
 			pthread_join(tid[i], NULL);
-		usbip_unref(q[i].ctx);
+		usbip_unref(q[i].cli.ctx);
 	}
 }
 

@@ -366,7 +366,7 @@ static int find_remote(struct usbip_cli *cli, const char *host,
 		       const struct usbip_selector *sel, int timeout_ms, struct usbip_device *out)
 {
 	struct usbip_devlist list;
-	int n = select_candidates(cli->ctx, host, cli->port, timeout_ms, sel, &list, NULL);
+	int n = select_candidates(cli, host, cli->port, timeout_ms, sel, &list, NULL);
 	size_t pick = list.ndev;
 
 	memset(out, 0, sizeof(*out));
@@ -418,7 +418,7 @@ static enum try_result try_attach(struct sup *s, char *why, size_t size)
 		}
 		busid = found.busid;
 	}
-	fd = usbip_net_connect(cli->ctx, s->host, cli->port, s->try_ms);
+	fd = cli_open(cli, s->host, cli->port, s->try_ms, NULL);
 	if (fd < 0) {
 		snprintf(why, size, "%s", usbip_strerror(fd));
 		return TRY_UNREACHABLE;

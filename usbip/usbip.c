@@ -8,10 +8,12 @@
 
 #include "usbip.h"
 #include "util/parse.h"
+#include "util/tls.h"
 
 static const char usage_string[] =
 	"usbip [--debug] [--log] [--tcp-port PORT] [version]\n"
 	"             [help] <command> <args>\n";
+
 
 static void usbip_usage(void)
 {
@@ -59,7 +61,7 @@ static int cmd_help_run(struct usbip_cli *cli, int argc, char *argv[])
 	return r;
 }
 
-enum { OPT_TIMEOUT = 256, OPT_CONFIG };
+enum { OPT_TIMEOUT = 256, OPT_CONFIG, OPT_TLS_CA, OPT_TLS_CERT, OPT_TLS_KEY };
 
 int main(int argc, char *argv[])
 {
@@ -69,6 +71,9 @@ int main(int argc, char *argv[])
 		{ "tcp-port", required_argument, NULL, 't' },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "config", required_argument, NULL, OPT_CONFIG },
+		{ "tls-ca", required_argument, NULL, OPT_TLS_CA },
+		{ "tls-cert", required_argument, NULL, OPT_TLS_CERT },
+		{ "tls-key", required_argument, NULL, OPT_TLS_KEY },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -110,6 +115,15 @@ int main(int argc, char *argv[])
 		case OPT_CONFIG:
 			config = optarg;
 			break;
+		case OPT_TLS_CA:
+			cli.tls_ca = optarg;
+			break;
+		case OPT_TLS_CERT:
+			cli.tls_cert = optarg;
+			break;
+		case OPT_TLS_KEY:
+			cli.tls_key = optarg;
+			break;
 		case 'h':
 			/* The reference calls -h an invalid option; help is what was asked. */
 			cmd_help_run(NULL, 0, NULL);
@@ -149,6 +163,7 @@ int main(int argc, char *argv[])
 	cmd_help_run(&cli, 0, NULL);
 out:
 	cli_config_free(&cli);
+	tls_creds_free(cli.tls);
 	usbip_unref(cli.ctx);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		fprintf(stderr, "usbip: error: write error on standard output\n");

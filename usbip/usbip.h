@@ -9,6 +9,8 @@
 #include "util/escape.h"
 #include "util/log.h"
 
+struct tls_creds;
+
 /* What every command gets: the library context and the global options. */
 struct usbip_cli {
 	struct usbip_ctx *ctx;
@@ -20,6 +22,10 @@ struct usbip_cli {
 	size_t nservers;
 	const char *config_file;	/* the usbip.conf read, for messages */
 	bool timeout_given;	/* --timeout was given (discovery waits less otherwise) */
+	/* --tls-ca (TLS on when set), --tls-cert, --tls-key */
+	const char *tls_ca, *tls_cert, *tls_key;
+	struct tls_creds *tls;	/* loaded by the first connection */
+	char *tls_conf[3];	/* [tls] ca=, cert=, key= of usbip.conf (config.c) */
 };
 
 struct usbip_command {
@@ -80,8 +86,32 @@ static inline int discover_timeout(const struct usbip_cli *cli)
 	return cli->timeout_given ? cli->timeout_ms : DISCOVER_TIMEOUT_MS;
 }
 
-/* Connects to @host with the global port and timeout; logs failures. */
+/*
+ * The one place connections to a server are made: TCP to @host:@port
+ * within @timeout_ms, then, with --tls-ca, the TLS handshake (the server's
+ * certificate checked against the CA and @host) and kernel TLS on the
+ * socket, so the requests and the device's traffic are encrypted.  Returns
+ * the socket, or -errno: a TCP failure is not logged (the caller knows what
+ * it was doing), a TLS one always is, and *@tls_failed (may be NULL) says so.
+ */
+int cli_open(struct usbip_cli *cli, const char *host, const char *port, int timeout_ms,
+	     bool *tls_failed);
+/*
+ * With --tls-ca: loads the credentials and the kernel's tls module, once per
+ * process (cli_open does it at its first call; call it before starting
+ * threads that share @cli).  Returns 0, or -errno after logging why.
+ */
+int cli_tls_prepare(struct usbip_cli *cli);
+/* cli_open() with the global port and timeout; logs every failure. */
 int cli_connect(struct usbip_cli *cli, const char *host);
+/*
+ * "tls.port<N>" in the state directory notes that vhci port @port was
+ * attached over TLS, for `usbip port`.  It holds the port record's line, so a
+ * note left behind (the kernel dropped the port, another tool reused it)
+ * names no other attachment.  @on false removes it.
+ */
+void cli_tls_note(struct usbip_cli *cli, uint32_t port, const struct usbip_record *rec, bool on);
+bool cli_tls_noted(struct usbip_cli *cli, uint32_t port, const struct usbip_record *rec);
 /* Is @s a bus id we may send or write to sysfs? Logs why not. */
 bool cli_busid_ok(const char *s);
 
@@ -141,7 +171,7 @@ int select_local(struct usbip_ctx *ctx, const struct usbip_selector *sel,
  * in the server's order, with @out holding them (usbip_devlist_free; empty
  * when 0), or -1 after logging why the list could not be had.
  */
-int select_remote(struct usbip_ctx *ctx, const char *host, const char *port,
+int select_remote(struct usbip_cli *cli, const char *host, const char *port,
 		  int timeout_ms, const struct usbip_selector *sel,
 		  struct usbip_devlist *out);
 /*
@@ -150,7 +180,7 @@ int select_remote(struct usbip_ctx *ctx, const char *host, const char *port,
  * server answers): the count, or -errno with *@connected (may be NULL)
  * telling whether the connection was made.
  */
-int select_candidates(struct usbip_ctx *ctx, const char *host, const char *port,
+int select_candidates(struct usbip_cli *cli, const char *host, const char *port,
 		      int timeout_ms, const struct usbip_selector *sel,
 		      struct usbip_devlist *out, bool *connected);
 

@@ -24,6 +24,7 @@
 
 #include "usbipd.h"
 #include "util/log.h"
+#include "util/tls.h"
 
 struct listener {
 	int fd;
@@ -49,9 +50,16 @@ union sockaddr_any {
 	struct sockaddr_in6 in6;
 };
 
+/* Where a connection is: with TLS configured, its first byte says whether
+ * a TLS handshake comes before the request. */
+enum conn_state { CONN_FIRST_BYTE, CONN_HANDSHAKE, CONN_REQUEST };
+
 struct conn {
 	struct usbipd *d;
 	int fd;
+	enum conn_state state;
+	struct tls_conn *tls;		/* during the handshake */
+	bool encrypted;			/* kernel TLS is on the socket */
 	bool logged;			/* its lines passed the log rate limit */
 	uint32_t events;		/* epoll mask registered, 0 before */
 	gint64 since;			/* accepted, g_get_monotonic_time() */
@@ -261,6 +269,7 @@ static void conn_free(struct conn *c, bool reset)
 	if (c->events)
 		epoll_ctl(cs->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
+	tls_conn_free(c->tls);
 	g_queue_unlink(&cs->all, &c->age_link);
 	source_remove(cs, c);
 	g_free(c->out);
@@ -426,6 +435,8 @@ static void handle_import(struct conn *c)
 	}
 	/* Always logged: exports are few, and the record of who has a device. */
 	info("connect: %s", busid);
+	if (c->encrypted)
+		info("%s: %s is exported over kernel TLS", peer(c), busid);
 	buf = g_malloc(USBIP_IMPORT_REP_SIZE);
 	usbip_op_common_encode(buf, USBIP_OP_REP_IMPORT, USBIP_ST_OK);
 	usbip_device_encode(buf + USBIP_OP_COMMON_SIZE, &found->dev);
@@ -469,9 +480,102 @@ static bool dispatch(struct conn *c)
 	}
 }
 
+static void conn_read(struct conn *c);
+
+/*
+ * Runs the TLS handshake as far as the socket allows, under the same
+ * deadline and caps as a plaintext request (the connection stays in the
+ * queue the timer and the evictions walk).  Once it is done, the kernel
+ * takes over the record layer and the request is read as plaintext is.
+ */
+static void conn_handshake(struct conn *c)
+{
+	char why[TLS_WHY_SIZE], desc[64];
+
+	switch (tls_handshake_step(c->tls, why, sizeof(why))) {
+	case TLS_WANT_READ:
+		if (!conn_watch(c, EPOLLIN))
+			conn_free(c, false);
+		return;
+	case TLS_WANT_WRITE:
+		if (!conn_watch(c, EPOLLOUT))
+			conn_free(c, false);
+		return;
+	case TLS_FAILED:
+		conn_info(c, "%s: TLS handshake failed: %s", peer(c), why);
+		conn_free(c, false);
+		return;
+	case TLS_DONE:
+		break;
+	}
+	if (tls_kernel_install(c->tls, why, sizeof(why)) < 0) {
+		conn_err(c, "%s: refused: %s", peer(c), why);
+		conn_free(c, false);
+		return;
+	}
+	conn_info(c, "%s: TLS established (%s%s)", peer(c),
+		  tls_conn_description(c->tls, desc, sizeof(desc)),
+		  tls_creds_verify_peer(c->d->tls) ? ", client certificate verified" : "");
+	tls_conn_free(c->tls);
+	c->tls = NULL;
+	c->encrypted = true;
+	c->state = CONN_REQUEST;
+	if (conn_watch(c, EPOLLIN))
+		conn_read(c);	/* the request may be in already */
+	else
+		conn_free(c, false);
+}
+
+/*
+ * With TLS configured, one port serves both: a ClientHello starts with
+ * 0x16 (a handshake record), a USB/IP request with 0x01.  Peeked, so a
+ * plaintext request is then read whole as without TLS.  False: @c is gone
+ * or must wait for its byte.
+ */
+static bool conn_first_byte(struct conn *c)
+{
+	char why[TLS_WHY_SIZE];
+	uint8_t b;
+	ssize_t n;
+
+	do
+		n = recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return false;
+	if (n <= 0) {
+		conn_info(c, "%s: connection closed before a complete request (0 of %zu bytes)",
+			  peer(c), c->need);
+		conn_free(c, false);
+		return false;
+	}
+	/* TLS may have been turned off by a reload since the accept. */
+	if (c->d->tls && tls_is_client_hello(b)) {
+		c->tls = tls_conn_new(c->d->tls, c->fd, NULL, why, sizeof(why));
+		if (!c->tls) {
+			conn_err(c, "%s: %s", peer(c), why);
+			conn_free(c, false);
+			return false;
+		}
+		c->state = CONN_HANDSHAKE;
+		conn_handshake(c);
+		return false;
+	}
+	if (c->d->cfg.require_tls) {
+		conn_info(c, "%s: refused: plaintext USB/IP, and TLS is required (--require-tls)",
+			  peer(c));
+		conn_free(c, false);
+		return false;
+	}
+	c->state = CONN_REQUEST;
+	return true;
+}
+
 /* Reads what has come of the request and acts once it is whole. */
 static void conn_read(struct conn *c)
 {
+	if (c->state == CONN_FIRST_BYTE && !conn_first_byte(c))
+		return;
 	while (c->have < c->need) {
 		ssize_t n = recv(c->fd, c->in + c->have, c->need - c->have, MSG_DONTWAIT);
 
@@ -513,6 +617,8 @@ static gboolean on_conn_events(gint epfd, GIOCondition cond, gpointer data)
 
 		if (c->out)
 			conn_write(c);
+		else if (c->state == CONN_HANDSHAKE)
+			conn_handshake(c);
 		else
 			conn_read(c);
 	}
@@ -534,6 +640,9 @@ static gboolean on_deadlines(gpointer data)
 		if (c->out)
 			conn_info(c, "%s: reply not taken within %d ms, closing", peer(c),
 				  d->cfg.timeout_ms);
+		else if (c->state == CONN_HANDSHAKE)
+			conn_info(c, "%s: TLS handshake not finished within %d ms, closing",
+				  peer(c), d->cfg.timeout_ms);
 		else
 			conn_info(c, "%s: no complete request within %d ms, closing", peer(c),
 				  d->cfg.timeout_ms);
@@ -631,6 +740,8 @@ static bool accept_one(struct usbipd *d, int lfd)
 	c->d = d;
 	c->fd = fd;
 	c->need = USBIP_OP_COMMON_SIZE;
+	/* Without TLS configured nothing is peeked: plaintext as it always was. */
+	c->state = d->tls ? CONN_FIRST_BYTE : CONN_REQUEST;
 	c->since = g_get_monotonic_time();
 	c->addr_len = MIN(len, (socklen_t)sizeof(c->addr));
 	memcpy(&c->addr, &ss, c->addr_len);

@@ -34,6 +34,9 @@ void config_clear(struct config *c)
 	g_free(c->pid_file);
 	g_free(c->file);
 	g_free(c->rules);
+	g_free(c->tls_cert);
+	g_free(c->tls_key);
+	g_free(c->tls_ca);
 	if (c->allow)
 		g_ptr_array_unref(c->allow);
 	if (c->listen)
@@ -109,6 +112,17 @@ bool config_set(struct config *c, const char *key, const char *value, const char
 		g_free(c->rules);
 		/* Absolute: -D changes to / before the file is read again. */
 		c->rules = g_canonicalize_filename(value, NULL);
+	} else if (!strcmp(key, "tls-cert") || !strcmp(key, "tls-key") || !strcmp(key, "tls-ca")) {
+		char **slot = !strcmp(key, "tls-cert") ? &c->tls_cert :
+			      !strcmp(key, "tls-key") ? &c->tls_key : &c->tls_ca;
+
+		if (!value || *value == '\0')
+			goto bad;
+		g_free(*slot);
+		/* Absolute, as for rules: read again on SIGHUP after -D's chdir. */
+		*slot = g_canonicalize_filename(value, NULL);
+	} else if (!strcmp(key, "require-tls")) {
+		c->require_tls = true;
 	} else if (!strcmp(key, "timeout")) {
 		if (!parse_seconds(value, 100, 3600 * 1000, &c->timeout_ms))
 			goto bad;
@@ -159,6 +173,7 @@ static const char *const config_keys[] = {
 	"max-handshakes", "keepalive-idle", "keepalive-interval",
 	"keepalive-count", "allow", "listen", "max-per-source", "rules",
 	"no-mdns",
+	"tls-cert", "tls-key", "tls-ca", "require-tls",
 };
 
 /* Bit of each setting, so the command line can override the file. */
@@ -178,7 +193,66 @@ unsigned config_all_bits(void)
 static bool is_flag(const char *key)
 {
 	return !strcmp(key, "ipv4") || !strcmp(key, "ipv6") || !strcmp(key, "device") ||
-	       !strcmp(key, "debug") || !strcmp(key, "no-mdns");
+	       !strcmp(key, "debug") || !strcmp(key, "no-mdns") ||
+	       !strcmp(key, "require-tls");
+}
+
+bool config_tls_check(const struct config *c, const char *where)
+{
+	if (!c->tls_cert != !c->tls_key) {
+		err("%s: TLS needs both a certificate and its key: give tls-cert and tls-key",
+		    where);
+		return false;
+	}
+	if (!c->tls_cert && (c->tls_ca || c->require_tls)) {
+		err("%s: %s without a server certificate: give tls-cert and tls-key", where,
+		    c->require_tls ? "require-tls" : "tls-ca");
+		return false;
+	}
+	return true;
+}
+
+/* The [tls] group's keys and the settings they stand for. */
+static const struct { const char *key, *setting; } tls_keys[] = {
+	{ "cert", "tls-cert" }, { "key", "tls-key" }, { "ca", "tls-ca" },
+	{ "require", "require-tls" },
+};
+
+/* Reads the [tls] group (cert=, key=, ca=, require=) of @kf into @c. */
+static bool load_tls_group(struct config *c, GKeyFile *kf, const char *path)
+{
+	g_auto(GStrv) keys = g_key_file_get_keys(kf, "tls", NULL, NULL);
+	bool ok = true;
+
+	for (size_t i = 0; keys && keys[i]; i++) {
+		const char *setting = NULL;
+
+		for (size_t j = 0; j < G_N_ELEMENTS(tls_keys); j++)
+			if (!strcmp(keys[i], tls_keys[j].key))
+				setting = tls_keys[j].setting;
+		if (!setting) {
+			g_autofree char *shown = g_strescape(keys[i], NULL);
+
+			err("%s: unknown setting '%s' in [tls] (cert, key, ca, require)", path,
+			    shown);
+			ok = false;
+		} else if (is_flag(setting)) {
+			g_autoptr(GError) e = NULL;
+			gboolean v = g_key_file_get_boolean(kf, "tls", keys[i], &e);
+
+			if (e) {
+				err("%s: [tls] %s: %s", path, keys[i], e->message);
+				ok = false;
+			} else if (v) {
+				ok &= config_set(c, setting, NULL, path);
+			}
+		} else {
+			g_autofree char *v = g_key_file_get_string(kf, "tls", keys[i], NULL);
+
+			ok &= config_set(c, setting, v ? g_strstrip(v) : "", path);
+		}
+	}
+	return ok;
 }
 
 /*
@@ -206,16 +280,24 @@ bool config_load(struct config *c, const char *path, bool required)
 	}
 	groups = g_key_file_get_groups(kf, NULL);
 	for (size_t i = 0; groups && groups[i]; i++) {
-		if (strcmp(groups[i], "usbipd") != 0) {
+		if (strcmp(groups[i], "usbipd") != 0 && strcmp(groups[i], "tls") != 0) {
 			g_autofree char *shown = g_strescape(groups[i], NULL);
 
-			err("%s: unknown group [%s]; the settings belong in [usbipd]", path, shown);
+			err("%s: unknown group [%s]; the settings belong in [usbipd] (and [tls])",
+			    path, shown);
 			ok = false;
 		}
 	}
+	ok &= load_tls_group(c, kf, path);
 	keys = g_key_file_get_keys(kf, "usbipd", NULL, NULL);
 	for (size_t i = 0; keys && keys[i]; i++) {
 		const char *key = keys[i];
+
+		if (!strncmp(key, "tls-", 4) || !strcmp(key, "require-tls")) {
+			err("%s: %s belongs in the [tls] group (cert, key, ca, require)", path, key);
+			ok = false;
+			continue;
+		}
 
 		if (is_flag(key)) {
 			g_autoptr(GError) e = NULL;
@@ -284,6 +366,10 @@ void config_merge(struct config *out, const struct config *file, const struct co
 	out->keepalive_idle = PICK("keepalive-idle")->keepalive_idle;
 	out->keepalive_interval = PICK("keepalive-interval")->keepalive_interval;
 	out->keepalive_count = PICK("keepalive-count")->keepalive_count;
+	out->tls_cert = g_strdup(PICK("tls-cert")->tls_cert);
+	out->tls_key = g_strdup(PICK("tls-key")->tls_key);
+	out->tls_ca = g_strdup(PICK("tls-ca")->tls_ca);
+	out->require_tls = PICK("require-tls")->require_tls;
 	for (guint i = 0; i < PICK("allow")->allow->len; i++)
 		g_ptr_array_add(out->allow, g_memdup2(g_ptr_array_index(src->allow, i),
 						     sizeof(struct acl_entry)));

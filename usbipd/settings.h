@@ -23,6 +23,9 @@ struct config {
 	int keepalive_idle, keepalive_interval, keepalive_count;	/* seconds, probes */
 	GPtrArray *allow;		/* struct acl_entry *; empty (not given): everyone */
 	GPtrArray *listen;		/* char * numeric addresses, no brackets; empty: the wildcards */
+	char *tls_cert, *tls_key;	/* the server's certificate chain and key (PEM) */
+	char *tls_ca;			/* client certificates must chain to it; NULL: none asked */
+	bool require_tls;		/* refuse plaintext USB/IP */
 	unsigned set;			/* config_bit() of each setting given */
 };
 
@@ -36,6 +39,8 @@ unsigned config_bit(const char *key);
 unsigned config_all_bits(void);
 /* Do @a and @b agree on what is fixed at start (port, addresses, mode, PID file)? */
 bool config_same_at_start(const struct config *a, const struct config *b);
+/* Are the TLS settings consistent?  Logs what is missing. */
+bool config_tls_check(const struct config *c, const char *where);
 /* getaddrinfo() of a listen= address (numeric only) and @port (may be NULL). */
 int config_resolve_listen(const char *addr, const char *port, struct addrinfo **res);
 

@@ -20,6 +20,7 @@
 #endif
 #include "usbipd.h"
 #include "util/log.h"
+#include "util/tls.h"
 
 #define DEFAULT_PID_FILE "/var/run/usbipd.pid"
 #define USBIPD_CONF SYSCONFDIR "/usbip/usbipd.conf"
@@ -124,6 +125,28 @@ static const char *config_path(const struct usbipd *d)
 }
 
 /*
+ * The credentials @c names, or NULL when TLS is not configured; false
+ * after logging why they cannot be loaded.  Read at every reload, so a
+ * renewed certificate takes effect on SIGHUP.
+ */
+static bool load_tls(const struct config *c, const char *path, struct tls_creds **out)
+{
+	char why[TLS_WHY_SIZE];
+
+	*out = NULL;
+	if (!config_tls_check(c, path))
+		return false;
+	if (!c->tls_cert)
+		return true;
+	*out = tls_creds_load(true, c->tls_cert, c->tls_key, c->tls_ca, why, sizeof(why));
+	if (!*out) {
+		err("TLS: %s", why);
+		return false;
+	}
+	return true;
+}
+
+/*
  * Reads the configuration file again; the command line still wins.  On
  * false nothing changed: the settings in force stay.
  */
@@ -131,6 +154,7 @@ static bool reload(struct usbipd *d)
 {
 	struct config file, merged;
 	const char *path = config_path(d);
+	struct tls_creds *tls;
 
 	config_defaults(&file);
 	if (!config_load(&file, path, d->cli.file != NULL)) {
@@ -144,6 +168,12 @@ static bool reload(struct usbipd *d)
 		config_clear(&merged);
 		return false;
 	}
+	if (!load_tls(&merged, path, &tls)) {
+		config_clear(&merged);
+		return false;
+	}
+	tls_creds_free(d->tls);
+	d->tls = tls;
 	if (d->loop && !config_same_at_start(&merged, &d->cfg))
 		info("%s: listening addresses, mode and PID file change at the next restart",
 		     path);
@@ -268,6 +298,7 @@ enum {
 	OPT_TIMEOUT = 256, OPT_ALLOW, OPT_LISTEN, OPT_MAX_HANDSHAKES,
 	OPT_KA_IDLE, OPT_KA_INTERVAL, OPT_KA_COUNT, OPT_MAX_PER_SOURCE, OPT_RULES,
 	OPT_NO_MDNS,
+	OPT_TLS_CERT, OPT_TLS_KEY, OPT_TLS_CA, OPT_REQUIRE_TLS,
 };
 
 /* What main() does after parsing: go on, or exit with a status. */
@@ -301,6 +332,10 @@ static int parse_command_line(struct usbipd *d, int argc, char *argv[], bool *da
 		{ "keepalive-count", required_argument, NULL, OPT_KA_COUNT },
 		{ "rules", required_argument, NULL, OPT_RULES },
 		{ "no-mdns", no_argument, NULL, OPT_NO_MDNS },
+		{ "tls-cert", required_argument, NULL, OPT_TLS_CERT },
+		{ "tls-key", required_argument, NULL, OPT_TLS_KEY },
+		{ "tls-ca", required_argument, NULL, OPT_TLS_CA },
+		{ "require-tls", no_argument, NULL, OPT_REQUIRE_TLS },
 		{ NULL, 0, NULL, 0 },
 	};
 	/* Long options that map 1:1 onto configuration keys. */
@@ -312,6 +347,8 @@ static int parse_command_line(struct usbipd *d, int argc, char *argv[], bool *da
 		{ OPT_KA_IDLE, "keepalive-idle" }, { OPT_KA_INTERVAL, "keepalive-interval" },
 		{ OPT_KA_COUNT, "keepalive-count" }, { OPT_RULES, "rules" },
 		{ OPT_NO_MDNS, "no-mdns" },
+		{ OPT_TLS_CERT, "tls-cert" }, { OPT_TLS_KEY, "tls-key" }, { OPT_TLS_CA, "tls-ca" },
+		{ OPT_REQUIRE_TLS, "require-tls" },
 	};
 	int opt;
 
@@ -382,6 +419,9 @@ static void prepare_kernel(struct usbipd *d)
 	if (usbip_load_module(d->ctx, d->backend == USBIP_BACKEND_VUDC ?
 			      "usbip-vudc" : "usbip-host") < 0)
 		info("no devices can be exported until the module is loaded");
+	/* Now: the capability to load it is dropped before the first client. */
+	if (d->tls && usbip_load_module(d->ctx, "tls") < 0)
+		err("TLS clients will be refused until the tls module is loaded");
 }
 
 /* Detaches from the terminal if asked; then the process-wide settings. */
@@ -474,6 +514,7 @@ out:
 		g_main_loop_unref(d.loop);
 	config_clear(&d.cfg);
 	config_clear(&d.cli);
+	tls_creds_free(d.tls);
 	usbip_unref(d.ctx);
 	return r;
 }

@@ -15,6 +15,7 @@ struct conns;
 struct export_rules;
 struct udev_device;
 struct mdns;
+struct tls_creds;
 
 /* Everything the daemon knows; one instance, passed around explicitly. */
 struct usbipd {
@@ -26,6 +27,7 @@ struct usbipd {
 	struct devices *devices;
 	struct export_rules *rules;	/* export-rules.c */
 	struct conns *conns;		/* connections not yet answered (server.c) */
+	struct tls_creds *tls;		/* from cfg.tls_*; NULL: TLS not configured */
 	bool use_syslog;
 	guint resume_source;		/* listeners paused after EMFILE */
 	GArray *listeners;		/* struct listener */

@@ -215,7 +215,22 @@ expect "usbip --tls-key FILE" "usbip --tls-key $tmp/files/o" "$tmp/files/other.c
 expect "usbipd's options" "usbipd -" -4 --ipv4 -6 --ipv6 -e --device -D --daemon \
 	-d --debug -P --pid -t --tcp-port -h --help -v --version -c --config \
 	--allow --listen --timeout --max-handshakes --max-per-source \
-	--keepalive-idle --keepalive-interval --keepalive-count --rules -l --log
+	--keepalive-idle --keepalive-interval --keepalive-count --rules \
+	--no-mdns --tls-cert --tls-key --tls-ca --require-tls -l --log
+# Every long option in a getopt table of the sources is offered: an option
+# added to the C code without the completion fails here.
+# long_options FILE: the names of the { "name", ... } rows of FILE's tables.
+long_options() {
+	sed -n 's/^[[:space:]]*{ "\([a-z0-9-]*\)", [a-z_]*_argument.*/--\1/p' "$1" | sort -u
+}
+expect_has "usbipd: every long option of usbipd.c" "usbipd --" \
+	$(long_options "$abs_top_srcdir/usbipd/usbipd.c")
+expect_has "usbip: every global long option of usbip.c" "usbip --" \
+	$(long_options "$abs_top_srcdir/usbip/usbip.c")
+for cmd in list attach detach bind unbind; do
+	expect_has "usbip $cmd: every long option of $cmd.c" "usbip $cmd --" \
+		$(long_options "$abs_top_srcdir/usbip/$cmd.c")
+done
 expect "usbipd long options by their start" "usbipd --keep" \
 	--keepalive-idle --keepalive-interval --keepalive-count
 expect "usbipd --config FILE" "usbipd --config $tmp/files/usbip-" \

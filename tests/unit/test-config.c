@@ -148,6 +148,37 @@ START_TEST(unknown_names_warned)
 END_TEST
 TEST_IN(tc_load, unknown_names_warned)
 
+START_TEST(tls_group)
+{
+	struct usbip_cli cli = cli_new();
+
+	/* The file's paths where the command line gave none. */
+	ck_assert_int_eq(load_text(&cli, "[tls]\nca = /etc/usbip/ca.pem \ncert=/c.pem\n"
+				   "key=/k.pem\nother=1\n"), 0);
+	ck_assert_str_eq(cli.tls_ca, "/etc/usbip/ca.pem");
+	ck_assert_str_eq(cli.tls_cert, "/c.pem");
+	ck_assert_str_eq(cli.tls_key, "/k.pem");
+	cli_config_free(&cli);
+	ck_assert_ptr_null(cli.tls_ca);
+	ck_assert_ptr_null(cli.tls_cert);
+
+	/* --tls-ca wins over ca=. */
+	cli.tls_ca = "/cmdline-ca.pem";
+	ck_assert_int_eq(load_text(&cli, "[tls]\nca=/file-ca.pem\ncert=/c.pem\n"), 0);
+	ck_assert_str_eq(cli.tls_ca, "/cmdline-ca.pem");
+	ck_assert_str_eq(cli.tls_cert, "/c.pem");
+	cli_config_free(&cli);
+	ck_assert_str_eq(cli.tls_ca, "/cmdline-ca.pem");
+	cli.tls_ca = NULL;
+
+	/* An empty path is an error, and nothing is kept. */
+	ck_assert_int_eq(load_text(&cli, "[tls]\nca=\ncert=/c.pem\n"), -1);
+	ck_assert_ptr_null(cli.tls_ca);
+	ck_assert_ptr_null(cli.tls_cert);
+}
+END_TEST
+TEST_IN(tc_load, tls_group)
+
 START_TEST(which_file)
 {
 	struct usbip_cli cli = cli_new();

@@ -33,7 +33,10 @@
 #   device-mode-ref, device-mode-ours, errors-ref, errors, figures,
 #   replug-same-port, replug-other-port (today's tools: a replug drops the
 #   client's port; re-bound and re-attached by hand), persist-* (device
-#   persistence: SKIP until usbip has bind --persist / attach --persistent)
+#   persistence: SKIP until usbip has bind --persist / attach --persistent),
+#   tls (mutual TLS with kernel TLS, refusals, a capture when tcpdump is
+#   installed on the host), tls-bench (read MB/s: plaintext, kernel TLS, and
+#   stunnel as a userspace relay when installed; printed, not asserted)
 #
 # What it does: installs missing tools with apt-get (qemu-system-x86 busybox-static
 # cpio kmod xz-utils usbip), fetches the kernel package that linux-image-amd64
@@ -80,12 +83,13 @@ ARGS=("$@")
 ALL_SCENARIOS="ref-ref ours-ours ours-client-ref-server ref-client-ours-server device-mode-ref device-mode-ours errors-ref errors figures
 replug-same-port replug-other-port
 persist-replug-same-port persist-replug-other-port persist-conn-loss-vhci persist-conn-loss-unbind
-persist-detach-stays persist-usbipd-late"
+persist-detach-stays persist-usbipd-late tls tls-bench"
 
 # Modules the guest loads (their dependencies are added from modules.dep).
 WANT_MODULES="usbip-core usbip-host vhci-hcd usbip-vudc xhci-pci xhci-hcd ehci-pci ehci-hcd
 usb-storage sd_mod dummy_hcd libcomposite usb_f_mass_storage usb_f_acm u_serial configfs
-crc64_rocksoft_generic crct10dif_generic"
+crc64_rocksoft_generic crct10dif_generic
+tls gcm ghash_generic ctr aes_generic gf128mul"
 
 OURS=""
 EXTRA=""
@@ -437,6 +441,25 @@ build_initramfs() {
 				mkdir -p "$ROOT$(dirname "$p")"
 				[ -e "$ROOT$p" ] || cp "$ids" "$ROOT$p"
 			done
+		done
+	fi
+	# TLS scenarios: certificates (two CAs), and tcpdump and stunnel when the
+	# host has them (the capture and the relay figure need them)
+	if [ -n "$OURS" ]; then
+		local mk="$HERE/../../contrib/usbip-make-certs.sh" c
+		for c in "good ca" "good server 127.0.0.1" "good client alice" \
+			"other ca" "other server 127.0.0.1" "other client mallory"; do
+			# shellcheck disable=SC2086
+			DAYS=2 sh "$mk" "$ROOT/vmtest/certs/"$c || die "usbip-make-certs.sh $c failed (certtool: gnutls-bin)"
+		done
+		for f in tcpdump stunnel4; do
+			f=$(command -v "$f" 2>/dev/null) || continue
+			cp -L "$f" "$ROOT/usr/bin/"
+			copy_libs "$f"
+		done
+		# stunnel's threads need it at exit (glibc loads it by name)
+		for f in /lib/x86_64-linux-gnu/libgcc_s.so.1 /usr/lib/x86_64-linux-gnu/libgcc_s.so.1; do
+			[ -f "$f" ] && [ ! -e "$ROOT$f" ] && mkdir -p "$ROOT${f%/*}" && cp -L "$f" "$ROOT$f"
 		done
 	fi
 	# ld.so search path for the copied libraries
