@@ -120,6 +120,11 @@ static void json_port(struct usbip_cli *cli, JsonBuilder *b, struct usbip_vhci *
 		json_builder_end_object(b);
 	} else {
 		json_builder_add_null_value(b);
+	}
+	/* As the text's "encrypted" line: the note must match the record. */
+	json_builder_set_member_name(b, "tls");
+	json_builder_add_boolean_value(b, r == 0 && cli_tls_noted(cli, p->port, &rec));
+	if (r < 0) {
 		err("read_record: %s/port%u: %s", usbip_get_state_dir(cli->ctx), p->port,
 		    r == -EBADMSG ? "not a valid record" : strerror(-r));
 	}

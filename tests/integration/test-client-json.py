@@ -73,7 +73,7 @@ LOCAL_KEYS = {"busid", "vendor_id", "product_id", "vendor_name", "product_name",
               "id_path", "driver", "bound", "export_rule"}
 PORT_KEYS = {"port", "status", "speed", "vendor_id", "product_id", "vendor_name",
              "product_name", "serial", "local_busid", "record", "remote_busnum",
-             "remote_devnum", "supervisors"}
+             "remote_devnum", "supervisors", "tls"}
 
 
 def check_usb_device(d):
@@ -172,13 +172,30 @@ tap(p0.get("status") == "used" and p0.get("speed") == "full" and
     p0.get("local_busid") == "3-1" and
     p0.get("record") == {"host": "192.168.1.10", "port": "3240", "busid": "1-1"} and
     p0.get("remote_busnum") == 1 and p0.get("remote_devnum") == 4 and
-    p0.get("supervisors") == [] and isinstance(p0.get("serial"), str),
+    p0.get("supervisors") == [] and isinstance(p0.get("serial"), str) and
+    p0.get("tls") is False,
     "port --json: port 0 with its record, remote bus/dev and names", json.dumps(p0))
 p1 = ports.get(1, {})
 tap(1 in ports and 2 in ports and p1.get("record") is None and "read_record" in r[2] and
     ports.get(2, {}).get("vendor_name") is None and ports.get(2, {}).get("product_name") is None,
     "port --json: no record is null (the error on stderr), unknown names null",
     json.dumps([p1, ports.get(2)]) + "\n" + r[2])
+# A port attached over TLS: its note (tls.port<N>) holds the record's line.
+tls_records = os.path.join(work, "tls-records")
+os.makedirs(tls_records, exist_ok=True)
+for name in os.listdir(os.path.join(FIXTURES, "vhci-records")):
+    with open(os.path.join(FIXTURES, "vhci-records", name)) as f, \
+         open(os.path.join(tls_records, name), "w") as g:
+        g.write(f.read())
+with open(os.path.join(tls_records, "tls.port0"), "w") as f:
+    f.write("192.168.1.10 3240 1-1\n")
+with open(os.path.join(tls_records, "tls.port4"), "w") as f:
+    f.write("another 3240 9-9\n")     # names another attachment: not this port's
+r = usbip("port", "--json", fixture="vhci.umockdev", tb_opts=("-r", tls_records))
+tls_ports = {p["port"]: p.get("tls") for p in (parse(r[1]) or {}).get("ports", [])}
+tap(r[0] == 0 and tls_ports.get(0) is True and tls_ports.get(4) is False,
+    "port --json: tls true for a port attached over TLS, false where the note is stale",
+    detail(r))
 r2 = usbip("port", fixture="vhci.umockdev", tb_opts=("-r", os.path.join(FIXTURES, "vhci-records")))
 tap(r2[0] == 0 and r2[1].startswith("Imported USB devices\n"),
     "port without --json: the text output", detail(r2))
