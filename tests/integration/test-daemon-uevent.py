@@ -10,7 +10,8 @@ import re
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from harness import FIXTURES, USBIPD, Usbipd, in_umockdev_wrapper, real_binary  # noqa: E402
+from harness import (FIXTURES, USBIPD, Usbipd, in_umockdev_wrapper, real_binary,  # noqa: E402
+                     testbed_bind, testbed_unbind)
 from taplib import tap, done  # noqa: E402
 from usbipwire import busids, devlist as wire_devlist  # noqa: E402
 
@@ -44,23 +45,11 @@ def rescans():
 
 
 def bind(busid, status="1\n"):
-    sp = USB1 + "/" + busid
-    tb.set_attribute(sp, "usbip_status", status)
-    link = root + sp + "/driver"
-    if os.path.lexists(link):
-        os.remove(link)
-    os.symlink("../../../../../bus/usb/drivers/usbip-host", link)
-    tb.set_property(sp, "DRIVER", "usbip-host")
-    tb.uevent(sp, "bind")
+    testbed_bind(tb, root, USB1 + "/" + busid, status)
 
 
 def unbind(busid):
-    sp = USB1 + "/" + busid
-    link = root + sp + "/driver"
-    os.remove(link)
-    os.symlink("../../../../../bus/usb/drivers/usb", link)
-    tb.set_property(sp, "DRIVER", "usb")
-    tb.uevent(sp, "unbind")
+    testbed_unbind(tb, root, USB1 + "/" + busid)
 
 
 first = devlist()

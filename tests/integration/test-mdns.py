@@ -25,7 +25,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from harness import (FIXTURES, USBIP, USBIPD, Usbipd, missing, real_binary,  # noqa: E402
-                     require_program, wait_for, work_dir)
+                     require_program, testbed_bind, testbed_unbind, wait_for, work_dir)
 from taplib import tap, done  # noqa: E402
 
 PORT = 13340
@@ -237,22 +237,10 @@ def inner():
         return int(ns.pop()) if len(ns) == 1 else None
 
     def bind(busid):
-        sp = usb1 + "/" + busid
-        tb.set_attribute(sp, "usbip_status", "1\n")
-        link = root + sp + "/driver"
-        if os.path.lexists(link):
-            os.remove(link)
-        os.symlink("../../../../../bus/usb/drivers/usbip-host", link)
-        tb.set_property(sp, "DRIVER", "usbip-host")
-        tb.uevent(sp, "bind")
+        testbed_bind(tb, root, usb1 + "/" + busid)
 
     def unbind(busid):
-        sp = usb1 + "/" + busid
-        link = root + sp + "/driver"
-        os.remove(link)
-        os.symlink("../../../../../bus/usb/drivers/usb", link)
-        tb.set_property(sp, "DRIVER", "usb")
-        tb.uevent(sp, "unbind")
+        testbed_unbind(tb, root, usb1 + "/" + busid)
 
     def rebuilt(log):
         """The device count of usbipd's last list rebuild (debug log)."""

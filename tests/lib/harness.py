@@ -128,6 +128,28 @@ def wait_for(cond, timeout):
     return cond()
 
 
+def testbed_bind(tb, root, devpath, status="1\n"):
+    """Makes the umockdev testbed @tb show @devpath (a sysfs path under the
+    testbed's @root) bound to usbip-host with @status, and sends the uevent
+    usbipd follows."""
+    tb.set_attribute(devpath, "usbip_status", status)
+    link = root + devpath + "/driver"
+    if os.path.lexists(link):
+        os.remove(link)
+    os.symlink("../../../../../bus/usb/drivers/usbip-host", link)
+    tb.set_property(devpath, "DRIVER", "usbip-host")
+    tb.uevent(devpath, "bind")
+
+
+def testbed_unbind(tb, root, devpath):
+    """The reverse of testbed_bind: @devpath back on the usb driver."""
+    link = root + devpath + "/driver"
+    os.remove(link)
+    os.symlink("../../../../../bus/usb/drivers/usb", link)
+    tb.set_property(devpath, "DRIVER", "usb")
+    tb.uevent(devpath, "unbind")
+
+
 def work_dir():
     """A scratch directory, removed when the test ends."""
     d = tempfile.mkdtemp(prefix="usbip-test.")
