@@ -272,13 +272,29 @@ r = usbip("--config", work, "port", config=None)
 tap(r[0] == 1 and "configuration file %s is not a regular file" % work in r[2],
     "a directory given as the file: refused", detail(*r))
 
-c = conf("unknown.conf", "[client]\nservers=127.0.0.1:%d\nretries=3\n[tls]\nca=/x\n"
+c = conf("unknown.conf", "[client]\nservers=127.0.0.1:%d\nretries=3\n"
          "[clinet]\ntimeout=1\n" % PORT)
 r = usbip("attach", *KEY, config=c)
 tap(r[0] == 0 and attached() and
     "warning: %s: unknown key retries= in [client] ignored" % c in r[2] and
-    "warning: %s: unknown group [clinet] ignored" % c in r[2] and "tls" not in r[2],
-    "unknown keys and groups are warnings; [tls] is reserved, taken silently", detail(*r))
+    "warning: %s: unknown group [clinet] ignored" % c in r[2],
+    "unknown keys and groups are warnings", detail(*r))
+
+# [tls] ca= turns TLS on as --tls-ca does: a CA that cannot be read ends the
+# command (never plaintext instead), and --tls-ca wins over the file.
+c = conf("tls.conf", "[client]\nservers=127.0.0.1:%d\n[tls]\nca=%s/file-ca.pem\nfoo=1\n"
+         % (PORT, work))
+r = usbip("attach", *KEY, config=c)
+tap(r[0] == 1 and attached() is None and
+    "TLS: CA certificate %s/file-ca.pem" % work in r[2] and
+    "unknown key foo= in [tls] ignored" in r[2],
+    "[tls] ca= turns TLS on: an unreadable CA stops the attach, nothing attached", detail(*r))
+r = usbip("--tls-ca", work + "/cmdline-ca.pem", "attach", *KEY, config=c)
+tap(r[0] == 1 and "cmdline-ca.pem" in r[2] and "file-ca.pem" not in r[2],
+    "--tls-ca wins over [tls] ca=", detail(*r))
+r = usbip("port", config=conf("tls-empty.conf", "[tls]\ncert=\n"))
+tap(r[0] == 1 and "[tls] cert=: give the path of a PEM file" in r[2],
+    "[tls] with an empty path: refused", detail(*r))
 
 # ---------------------------------------------------------- many servers
 
