@@ -12,7 +12,7 @@ pkgs="build-essential autoconf automake libtool pkg-config \
 # Not in a minimal Debian: procps gives /bin/kill, which `systemd-analyze verify`
 # wants for usbipd.service's ExecReload; xz-utils compresses `make distcheck`'s
 # tarball (and the VM suite's 6.12 kernel modules).
-[ "$1" = "--vm" ] && pkgs="$pkgs qemu-system-x86 busybox-static cpio stunnel4"
+[ "$1" = "--vm" ] && pkgs="$pkgs qemu-system-x86 busybox-static cpio stunnel4 tcpdump"
 missing=
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

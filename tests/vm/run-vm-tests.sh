@@ -453,6 +453,9 @@ build_initramfs() {
 			DAYS=2 sh "$mk" "$ROOT/vmtest/certs/"$c || die "usbip-make-certs.sh $c failed (certtool: gnutls-bin)"
 		done
 		for f in tcpdump stunnel4; do
+			# In CI the capture and the relay figure must not go missing quietly.
+			command -v "$f" >/dev/null 2>&1 || [ -z "${CI:-}" ] ||
+				die "$f is missing: the tls scenarios need it in CI (tests/scripts/install-deps.sh --vm)"
 			f=$(command -v "$f" 2>/dev/null) || continue
 			cp -L "$f" "$ROOT/usr/bin/"
 			copy_libs "$f"
