@@ -41,6 +41,7 @@ struct mdns {
 	char *name;			/* avahi_malloc'ed; changes after a collision */
 	int devices;			/* in the TXT record; -1: not published yet */
 	guint update_source;
+	guint retry_source;		/* client_start() again: no D-Bus yet */
 	bool said_waiting;		/* "avahi-daemon is not running" logged */
 };
 
@@ -52,6 +53,21 @@ static const char *txt_vers(char *buf, size_t size)
 	snprintf(buf, size, "vers=%u.%u.%u", USBIP_PROTO_VERSION >> 8,
 		 (USBIP_PROTO_VERSION >> 4) & 0xf, USBIP_PROTO_VERSION & 0xf);
 	return buf;
+}
+
+/* While there is no D-Bus system bus, Avahi cannot even wait for its daemon:
+ * usbipd asks again this often. */
+#define RETRY_SECONDS 30
+
+static void client_start(struct mdns *m);
+
+static gboolean on_retry(gpointer data)
+{
+	struct mdns *m = data;
+
+	m->retry_source = 0;
+	client_start(m);
+	return G_SOURCE_REMOVE;
 }
 
 /* The device count as published: "devices=N". */
@@ -132,8 +148,6 @@ static void publish(struct mdns *m)
 	}
 }
 
-static void client_start(struct mdns *m);
-
 static void client_callback(AvahiClient *c, AvahiClientState state, void *data)
 {
 	struct mdns *m = data;
@@ -179,12 +193,21 @@ static void client_start(struct mdns *m)
 {
 	int error = 0;
 
-	if (!avahi_client_new(avahi_glib_poll_get(m->poll), AVAHI_CLIENT_NO_FAIL,
-			      client_callback, m, &error)) {
+	if (avahi_client_new(avahi_glib_poll_get(m->poll), AVAHI_CLIENT_NO_FAIL,
+			     client_callback, m, &error))
+		return;
+	m->client = NULL;
+	if (error != AVAHI_ERR_NO_DAEMON) {
 		err("mDNS: cannot create an Avahi client: %s; not advertising",
 		    avahi_strerror(error));
-		m->client = NULL;
+		return;
 	}
+	/* No D-Bus system bus: a machine without avahi, which is no error. */
+	if (!m->said_waiting)
+		info("avahi-daemon is not running (no D-Bus system bus): not advertising over "
+		     "mDNS until it starts (--no-mdns turns advertising off)");
+	m->said_waiting = true;
+	m->retry_source = g_timeout_add_seconds(RETRY_SECONDS, on_retry, m);
 }
 
 /* The protocols and the port the listening sockets use. */
@@ -227,6 +250,8 @@ static void mdns_stop(struct usbipd *d)
 		return;
 	if (m->update_source)
 		g_source_remove(m->update_source);
+	if (m->retry_source)
+		g_source_remove(m->retry_source);
 	/* Freeing the client frees its groups, which withdraws the service. */
 	if (m->client)
 		avahi_client_free(m->client);
